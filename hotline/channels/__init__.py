@@ -1,0 +1,1 @@
+"""The adapters that know Twilio: webhooks in, TwiML out, signatures, retries."""

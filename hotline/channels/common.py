@@ -1,0 +1,91 @@
+"""What both channels share: the signature check, the public URL, and taking one turn."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+from typing import Callable
+
+from flask import Response, request
+from redis.exceptions import RedisError
+from twilio.request_validator import RequestValidator
+
+from ..app import Hotline, hotline
+from ..dialogue.engine import step
+from ..dialogue.model import Event, Reply, Session
+
+log = logging.getLogger("hotline.channels")
+
+
+def public_url() -> str:
+    """The URL Twilio requested: HOTLINE_PUBLIC_URL, else the request's, honouring the
+    X-Forwarded-Proto / X-Forwarded-Host of a TLS-ending proxy."""
+    base = hotline().config.public_url
+    # request.url re-quotes the path as the client sent it (%00 stays %00)
+    url = urlsplit(request.url)
+    path = url.path + (f"?{url.query}" if url.query else "")
+    if base:
+        return base + path
+    proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+    host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
+    return f"{proto}://{host}{path}"
+
+
+def check_signature() -> Response | None:
+    """Blueprint guard: a POST without a valid X-Twilio-Signature gets 403, nothing else."""
+    if request.method != "POST":
+        return None
+    config = hotline().config
+    if config.skip_signature:
+        return None
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not config.auth_token or not signature:
+        return Response("", status=403)
+    try:
+        params = request.form
+    except Exception:  # an unreadable body is not a Twilio request
+        return Response("", status=403)
+    if not RequestValidator(config.auth_token).validate(public_url(), params, signature):
+        log.warning("rejected a request with a wrong signature on %s", request.path)
+        return Response("", status=403)
+    return None
+
+
+def twiml(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/xml")
+
+
+def take_turn(channel: str, phone: str, event: Event, request_id: str | None,
+              render: Callable[[Session, Reply], str],
+              fallback: Callable[[Session], Session] = lambda s: s,
+              after: Callable[[Hotline, Session, Reply], None] | None = None,
+              stateless: Callable[[Session], Session] | None = None) -> str:
+    """Load the person's session, step the engine, render, save. One Redis round trip each
+    way; a retry of the same request gets the answer it got before and changes nothing.
+    With Redis down the turn still runs, without state, and the answer is still valid."""
+    hl = hotline()
+    pid = hl.store.pid(phone)
+    try:
+        session, cached = hl.store.load(pid, channel, request_id)
+    except RedisError:
+        log.warning("redis unreachable: answering %s without state", channel)
+        session, cached = (stateless or fallback)(Session()), None
+        new_session, reply = step(hl.script, session, event, hl.world())
+        return render(new_session, reply)
+    if cached is not None:
+        return cached
+    session = fallback(session)
+    new_session, reply = step(hl.script, session, event, hl.world())
+    body = render(new_session, reply)
+    counters = [f"{channel}.{event.kind}"]
+    if new_session.node and new_session.node != session.node:
+        counters.append(f"node.{new_session.node}")
+    if new_session.lang and new_session.lang != session.lang:
+        counters.append(f"lang.{new_session.lang}")
+    try:
+        hl.store.save(pid, channel, new_session, request_id, body, counters,
+                      today=hl.config.clock().date())
+    except RedisError:
+        log.warning("redis unreachable: %s state not saved", channel)
+    if after is not None:
+        after(hl, new_session, reply)
+    return body

@@ -1,0 +1,152 @@
+"""POST /voice and /voice/...: a call's first prompt and its <Gather> actions.
+
+Each <Gather> posts to /voice/input with the step number, node and language in the query,
+so a Twilio retry is recognised and a call survives a lost session or a Redis outage.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, request
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ..app import Hotline, hotline
+from ..dialogue.model import Event, Reply, Session
+from ..dialogue.text import clean
+from .common import check_signature, take_turn, twiml
+from .sms import sms_texts
+
+bp = Blueprint("voice", __name__)
+bp.before_request(check_signature)
+
+KEYS = set("0123456789*#")
+
+
+def base_url() -> str:
+    hl = hotline()
+    if hl.config.public_url:
+        return hl.config.public_url
+    proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+    host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
+    return f"{proto}://{host}"
+
+
+def render_voice(session: Session, reply: Reply) -> str:
+    hl = hotline()
+    lang = session.lang or "fr"
+    response = VoiceResponse()
+    query = {"s": session.step, "n": session.node or "", "l": session.lang or ""}
+    action = f"{base_url()}/voice/input?{urlencode(query)}"
+    if reply.expect is None:
+        for say in reply.says:
+            add_prompt(hl, response, say.lang or lang, say.id, say.values)
+        if reply.dial:
+            response.dial(reply.dial)
+        response.hangup()
+        return str(response)
+    expect = reply.expect
+    options = {"action": action, "method": "POST", "action_on_empty_result": True,
+               "input": "dtmf", "timeout": 6}
+    if expect.kind == "key":
+        options["num_digits"] = 1
+    elif expect.kind == "postcode":
+        options.update(num_digits=5, finish_on_key="#", timeout=10)
+    else:
+        options.update(finish_on_key="#", timeout=8)
+    speech_lang = hl.script.languages[lang].speech_language
+    if expect.yes_no and speech_lang:
+        options.update(input="dtmf speech", language=speech_lang, speech_timeout="auto")
+    gather = Gather(**options)
+    for say in reply.says:
+        add_prompt(hl, gather, say.lang or lang, say.id, say.values)
+    response.append(gather)
+    # Twilio runs what follows a <Gather> when it gets nothing: ask again from the action.
+    response.redirect(f"{action}&t=1", method="POST")
+    return str(response)
+
+
+def add_prompt(hl: Hotline, verb, lang: str, msg_id: str, params: dict[str, str]) -> None:
+    """<Play> the recording made for this exact text, else <Say> it in the language's voice."""
+    text = hl.script.text(lang, msg_id, "voice", params)
+    if not text:
+        return
+    url = hl.speech.url_for(lang, msg_id, text) if not params else None
+    if url:
+        verb.play(f"{base_url()}{url}")
+        return
+    language = hl.script.languages[lang]
+    attrs = {}
+    if language.say_language:
+        attrs["language"] = language.say_language
+    if language.say_voice:
+        attrs["voice"] = language.say_voice
+    verb.say(text, **attrs)
+
+
+def send_copy(hl: Hotline, session: Session, reply: Reply) -> None:
+    """After a call's `1`: the answer as SMS, from a background job, rate-limited."""
+    if not reply.texts:
+        return
+    caller, hotline_number = request.form.get("From", ""), request.form.get("To", "")
+    pid = hl.store.pid(caller)
+    if not hl.store.allow_outbound(pid, hl.config.outbound_limit):
+        return
+    bodies = sms_texts(session.lang or "fr", Reply(says=reply.texts, outcome=reply.outcome))
+    hl.outbox.send(caller, hotline_number, bodies)
+
+
+def _from_url(session: Session) -> Session:
+    """A session lost (expired, or Redis down) mid-call is rebuilt from the action URL."""
+    hl = hotline()
+    node, lang = request.args.get("n", ""), request.args.get("l", "")
+    if session.node is None and node in hl.script.nodes:
+        session.node = node
+    if session.lang is None and lang in hl.script.languages:
+        session.lang = lang
+    return session
+
+
+def _call_id(kind: str) -> str | None:
+    sid = request.form.get("CallSid")
+    if not sid:
+        return None
+    return f"voice:{sid}:{kind}:{request.args.get('s', '')}:{request.args.get('t', '')}:" \
+           f"{request.form.get('Digits', '')}:{request.form.get('SpeechResult', '')}"
+
+
+@bp.post("/voice")
+def incoming_call() -> Response:
+    event = Event("voice", "start")
+    return twiml(take_turn("voice", request.form.get("From", ""), event, _call_id("start"),
+                           render_voice))
+
+
+@bp.post("/voice/input")
+def gathered() -> Response:
+    digits = "".join(c for c in (request.form.get("Digits") or "") if c in KEYS)[:20]
+    speech = clean(request.form.get("SpeechResult"))[:200]
+    if digits:
+        event = Event("voice", "keys", digits)
+    elif speech:
+        try:
+            confidence = float(request.form.get("Confidence") or 0)
+        except ValueError:
+            confidence = 0.0
+        event = Event("voice", "speech", speech, confidence)
+    else:
+        event = Event("voice", "timeout")
+    return twiml(take_turn("voice", request.form.get("From", ""), event, _call_id("input"),
+                           render_voice, fallback=_from_url, after=send_copy))
+
+
+@bp.post("/voice/status")
+def status() -> Response:
+    return Response(status=204)
+
+
+@bp.post("/voice/<path:anything>")
+def unknown(anything: str) -> Response:
+    """A path we never gave out: say the current menu again."""
+    event = Event("voice", "repeat")
+    return twiml(take_turn("voice", request.form.get("From", ""), event, None, render_voice,
+                           fallback=_from_url))

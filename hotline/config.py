@@ -1,0 +1,73 @@
+"""Configuration from the environment (see the contract), with overrides for tests."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo
+
+log = logging.getLogger("hotline")
+PARIS = ZoneInfo("Europe/Paris")
+DEV_SECRET = "hotline-local-development-only"
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in ("0", "false", "no", "off")
+
+
+@dataclass
+class Config:
+    redis_url: str | None
+    auth_token: str | None
+    account_sid: str | None
+    public_url: str | None
+    secret: bytes
+    secret_is_default: bool
+    audio_enabled: bool
+    skip_signature: bool
+    scripts_dir: Path | None
+    audio_dir: Path
+    outbound_limit: int
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(PARIS))
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None) -> "Config":
+        values = dict(os.environ)
+        values.update(overrides or {})
+        secret = values.get("HOTLINE_SECRET") or ""
+        root = Path(__file__).resolve().parents[1]
+        clock = values.get("CLOCK")
+        return cls(
+            redis_url=values.get("REDIS_URL") or None,
+            auth_token=values.get("TWILIO_AUTH_TOKEN") or None,
+            account_sid=values.get("TWILIO_ACCOUNT_SID") or None,
+            public_url=(values.get("HOTLINE_PUBLIC_URL") or "").rstrip("/") or None,
+            secret=(secret or DEV_SECRET).encode(),
+            secret_is_default=not secret,
+            audio_enabled=_flag(values.get("HOTLINE_AUDIO"), True),
+            skip_signature=_flag(values.get("HOTLINE_SKIP_SIGNATURE"), False),
+            scripts_dir=Path(values["HOTLINE_SCRIPTS"]) if values.get("HOTLINE_SCRIPTS") else None,
+            audio_dir=Path(values.get("HOTLINE_AUDIO_DIR") or root / "audio"),
+            outbound_limit=int(values.get("HOTLINE_OUTBOUND_LIMIT") or 3),
+            clock=clock if callable(clock) else (lambda: dt.datetime.now(PARIS)),
+        )
+
+    def warn(self) -> None:
+        """Say loudly what is unsafe for production."""
+        if self.skip_signature:
+            log.warning("!!! HOTLINE_SKIP_SIGNATURE=1: Twilio signatures are NOT checked. "
+                        "Anyone can post to the webhooks. Local use only. !!!")
+        elif not self.auth_token:
+            log.warning("TWILIO_AUTH_TOKEN is not set: every webhook answers 403 until it is.")
+        if self.secret_is_default:
+            log.warning("HOTLINE_SECRET is not set: phone numbers are pseudonymised with a "
+                        "public development key. Set HOTLINE_SECRET in production.")
+        if not self.account_sid:
+            log.info("TWILIO_ACCOUNT_SID is not set: SMS copies after a call are off.")

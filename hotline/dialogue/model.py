@@ -1,0 +1,126 @@
+"""The values the engine works on: session, event, reply, and the world it may consult."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Channel = Literal["sms", "voice"]
+EventKind = Literal["start", "text", "keys", "speech", "timeout", "repeat"]
+
+
+@dataclass
+class Session:
+    """Where one person is in one channel's conversation, and what they told us.
+
+    `lang` and `opted_out` are preferences: the store keeps them beyond the session's
+    lifetime; everything else expires with the conversation.
+    """
+
+    lang: str | None = None
+    opted_out: bool = False
+    node: str | None = None
+    stack: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    misses: int = 0
+    step: int = 0
+    pending: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "stack": self.stack,
+            "facts": self.facts,
+            "misses": self.misses,
+            "step": self.step,
+            "pending": self.pending,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, lang: str | None = None,
+                  opted_out: bool = False) -> "Session":
+        data = data or {}
+        return cls(
+            lang=lang,
+            opted_out=opted_out,
+            node=data.get("node"),
+            stack=list(data.get("stack") or []),
+            facts=dict(data.get("facts") or {}),
+            misses=int(data.get("misses") or 0),
+            step=int(data.get("step") or 0),
+            pending=dict(data.get("pending") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the person did: a trigger (`start`) or a resume (text, keys, speech, timeout).
+
+    `value` holds the text, the keys pressed or the speech transcript, already stripped of
+    control characters and cut to a sane length by the channel.
+    """
+
+    channel: Channel
+    kind: EventKind
+    value: str = ""
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Say:
+    """One message of the script, by id, with the values of its placeholders."""
+
+    id: str
+    params: tuple[tuple[str, str], ...] = ()
+    lang: str | None = None  # set when this message is in another language than the reply's
+
+    @classmethod
+    def of(cls, id: str, lang: str | None = None, **params: Any) -> "Say":
+        return cls(id, tuple(sorted((k, str(v)) for k, v in params.items())), lang)
+
+    @property
+    def values(self) -> dict[str, str]:
+        return dict(self.params)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What input the reply waits for, so a voice channel can gather it well.
+
+    kind: `key` one keypress; `number` digits ended by `#`; `postcode` five digits.
+    `yes_no` allows spoken yes/no.
+    """
+
+    kind: Literal["key", "number", "postcode"] = "key"
+    yes_no: bool = False
+
+
+@dataclass
+class Reply:
+    """What to say or send now, and what comes next.
+
+    `expect` None means the conversation has nothing more to ask: a call hangs up after
+    `says`. `texts` are messages to send by SMS later (a copy asked for during a call).
+    `dial` is a phone number to connect the caller to; `silent` means send nothing at all
+    (an opted-out number).
+    """
+
+    says: list[Say] = field(default_factory=list)
+    expect: Expect | None = field(default_factory=Expect)
+    texts: list[Say] = field(default_factory=list)
+    dial: str | None = None
+    silent: bool = False
+    lang: str | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class World:
+    """What the engine may consult besides the script: today's date and the office directory."""
+
+    today: dt.date
+    directory: Any = None
+    now_minutes: int | None = None  # minutes since midnight, Paris time, for opening hours
+    weekday: int | None = None  # 0 = Monday
+    voice_languages: tuple[str, ...] = ()  # languages a call can be held in
+    outbound_sms: bool = True  # whether a copy by SMS can be sent after a call

@@ -1,0 +1,66 @@
+"""Reading what people type: folding case and accents, digits of every script, numbers, postcodes."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Arabic-Indic (U+0660..) and Persian/Extended (U+06F0..) digits, as typed on phones set to
+# Arabic, Dari or Pashto, read as 0-9.
+_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
+_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
+
+MAX_TEXT = 1600  # Twilio's limit for one message body; anything beyond is noise
+
+
+def clean(text: str | None) -> str:
+    """Drop control and format characters, fold digits to ASCII, trim, cap the length."""
+    if not text:
+        return ""
+    text = text[:MAX_TEXT * 2].translate(_DIGITS)
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co"):
+            kept.append(" " if ch in "\n\r\t" else "")
+        else:
+            kept.append(ch)
+    return " ".join("".join(kept).split())[:MAX_TEXT]
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form used to match command words ("Arrêt" -> "ARRET")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return bare.upper().strip()
+
+
+def as_key(text: str) -> str | None:
+    """A single keypad answer ("1", " 2. ", "*", "#") or None."""
+    t = text.strip().rstrip(".").strip()
+    if len(t) == 1 and (t.isdigit() or t in "*#"):
+        return t
+    return None
+
+
+_NUMBER = re.compile(r"^\s*(\d{1,3}(?:[ .\u202f\u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?\s*(?:€|E|EUR|EUROS?)?\s*(?:/\s*MOIS|PAR MOIS|A MONTH|PER MONTH|/\s*MONTH)?\s*$")
+
+
+def as_number(text: str) -> int | None:
+    """A whole amount typed by SMS or keypad: "1200", "1 200 €", "1.200 euros", "850,50" -> 850."""
+    m = _NUMBER.match(fold(text))
+    if not m:
+        return None
+    digits = re.sub(r"\D", "", m.group(1))
+    if not digits or len(digits) > 9:
+        return None
+    return int(digits)
+
+
+_POSTCODE = re.compile(r"(?<!\d)(\d{2}) ?(\d{3})(?!\d)")
+
+
+def as_postcode(text: str) -> str | None:
+    """A French postcode when the text is nothing else ("93200", "93 200")."""
+    t = text.strip()
+    m = _POSTCODE.fullmatch(t)
+    return m.group(1) + m.group(2) if m else None

@@ -1,0 +1,81 @@
+"""Test fixtures: one real redis-server for the session, a fresh database per test, the app
+built by the factory, and people who text or call it with signed requests."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import redis
+
+from hotline import create_app
+from hotline.embedded_redis import EmbeddedRedis
+
+from .harness import Caller, Texter
+
+TOKEN = "test-auth-token-0123456789abcdef"
+SECRET = "test-secret"
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = EmbeddedRedis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    return client
+
+
+def paris(year: int, month: int, day: int, hour: int = 14) -> dt.datetime:
+    from hotline.config import PARIS
+
+    return dt.datetime(year, month, day, hour, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+def make_app(redis_server, redis_client):
+    def make(**overrides):
+        config = {"REDIS_URL": redis_server.url, "TWILIO_AUTH_TOKEN": TOKEN,
+                  "HOTLINE_SECRET": SECRET, "HOTLINE_SKIP_SIGNATURE": "0",
+                  "TWILIO_ACCOUNT_SID": "", "CLOCK": lambda: paris(2026, 11, 27)}
+        config.update(overrides)
+        return create_app(config)
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def texter(client):
+    return Texter(client, TOKEN)
+
+
+@pytest.fixture
+def caller(client):
+    return Caller(client, TOKEN)
+
+
+@pytest.fixture
+def french_texter(texter):
+    texter.send("Bonjour")
+    texter.send("1")
+    return texter
+
+
+@pytest.fixture
+def english_texter(texter):
+    texter.send("Hello")
+    texter.send("2")
+    return texter

@@ -1,0 +1,114 @@
+"""Conversations by phone call, through the signed /voice webhooks and a real Redis."""
+from __future__ import annotations
+
+from .harness import post
+from .conftest import TOKEN
+
+
+def test_first_call_offers_each_voiced_language_in_its_own_language(caller):
+    turn = caller.call()
+    assert turn.gather and turn.gather["numDigits"] == "1"
+    assert "Pour le français, tapez 1." in turn.texts
+    assert "For English, press 2." in turn.texts
+    assert dict(zip(turn.texts, turn.languages))["For English, press 2."] == "en-GB"
+    assert "fr-FR" in turn.languages and "en-GB" in turn.languages
+    assert turn.gather["actionOnEmptyResult"] == "true"
+    assert turn.redirect and "/voice/input" in turn.redirect
+
+
+def test_choosing_english_welcomes_with_emergency_numbers_and_the_main_menu(caller):
+    caller.call()
+    turn = caller.press("2")
+    assert "call 15, or 112" in turn.text
+    assert "find your health insurance office" in turn.text
+    assert set(turn.languages) == {"en-GB"}
+
+
+def test_topic_answer_repeat_and_back(caller):
+    caller.call()
+    caller.press("1")
+    assert "Pour la carte Vitale, tapez 4" in caller.press("2").text
+    answer = caller.press("2")
+    assert "L'aide médicale de l'État" in answer.text
+    assert "tapez 1" in answer.texts[-1] and "SMS" in answer.texts[-1]
+    assert caller.press("9").texts == answer.texts
+    assert "Pour la carte Vitale" in caller.press("*").text
+    assert "Pour trouver votre caisse" in caller.press("*").text
+
+
+def test_returning_caller_is_greeted_in_their_language(caller):
+    caller.call()
+    caller.press("2")
+    turn = caller.call()
+    assert turn.text.startswith("Hello.")
+
+
+def test_zero_at_the_main_menu_changes_language(caller):
+    caller.call()
+    caller.press("1")
+    turn = caller.press("0")
+    assert "For English, press 2." in turn.texts
+    assert "Hello." in caller.press("2").text
+
+
+def test_silence_twice_is_asked_again_then_a_polite_goodbye(caller):
+    caller.call()
+    caller.press("1")
+    first = caller.silence()
+    assert first.text.startswith("Je n'ai rien entendu") and first.gather
+    second = caller.silence()
+    assert second.gather
+    last = caller.silence()
+    assert last.hangup and last.gather is None and "Au revoir" in last.text
+
+
+def test_wrong_keys_are_said_and_the_menu_again_never_an_endless_loop(caller):
+    caller.call()
+    caller.press("1")
+    assert caller.press("7").text.startswith("Je n'ai pas compris")
+    assert caller.press("#").gather
+    assert caller.press("8").hangup
+
+
+def test_a_good_key_resets_the_count_of_misses(caller):
+    caller.call()
+    caller.press("1")
+    caller.press("7")
+    caller.press("7")
+    caller.press("2")
+    assert caller.press("7").gather
+
+
+def test_the_redirect_after_gather_is_a_timeout(caller, client):
+    caller.call()
+    turn = caller.press("1")
+    path = turn.redirect.replace("http://localhost", "")
+    params = {"CallSid": caller.call_sid, "From": caller.number, "To": "+33100000000"}
+    response = post(client, TOKEN, path, params)
+    assert b"Je n'ai rien entendu" in response.data
+
+
+def test_an_unknown_path_under_voice_says_the_current_menu_again(caller, client):
+    caller.call()
+    caller.press("1")
+    params = {"CallSid": caller.call_sid, "From": caller.number, "Digits": "3"}
+    response = post(client, TOKEN, "/voice/nowhere/at/all", params)
+    assert response.status_code == 200
+    assert b"Pour trouver votre caisse" in response.data
+
+
+def test_status_callbacks_answer_204(client):
+    params = {"CallSid": "CA1", "CallStatus": "completed"}
+    assert post(client, TOKEN, "/voice/status", params).status_code == 204
+    params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+    assert post(client, TOKEN, "/sms/status", params).status_code == 204
+
+
+def test_a_call_survives_a_lost_session(caller, redis_client):
+    caller.call()
+    caller.press("2")
+    caller.press("2")
+    for key in redis_client.scan_iter("hl:*:session:*"):
+        redis_client.delete(key)
+    # the action URL carries node and language: the caller hears the topics menu again
+    assert "called PUMA, press 1" in caller.press("9").text
