@@ -1,7 +1,7 @@
 """The Flask app factory: configuration, content, store and directory, wired once."""
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -47,6 +47,14 @@ def redis_client(url: str) -> "redis.Redis":
                                 health_check_interval=30)
 
 
+@functools.lru_cache(maxsize=1)
+def shared_directory():
+    """The office directory, loaded once per process (it takes most of start-up)."""
+    from .directory import Directory
+
+    return Directory.load()
+
+
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     config = Config.load(overrides)
     if not logging.getLogger().handlers:
@@ -60,10 +68,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     script = load_script(config.scripts_dir)
     client = redis_client(config.redis_url)
-    from .directory import Directory
     from .speech import Speech
 
-    directory = Directory.load()
+    directory = shared_directory()
     speech = Speech(script, config.audio_dir, enabled=config.audio_enabled)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio posts a few kB at most

@@ -79,6 +79,8 @@ def take_turn(channel: str, phone: str, event: Event, request_id: str | None,
     counters = [f"{channel}.{event.kind}"]
     if new_session.node and new_session.node != session.node:
         counters.append(f"node.{new_session.node}")
+    if reply.outcome:
+        counters.append(f"outcome.{reply.outcome}")
     if new_session.lang and new_session.lang != session.lang:
         counters.append(f"lang.{new_session.lang}")
     try:

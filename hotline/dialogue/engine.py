@@ -250,10 +250,7 @@ class _Turn:
         if t == "comede":
             return self._comede_reply(node)
         # answer, help: a message and, by voice, what the keys do now
-        says = [Say.of(node.get("message"), **self._params())]
-        if voice:
-            says.append(Say.of(node.get("footer", "voice.after_answer")))
-        return Reply(says)
+        return self._footered(node, [Say.of(node.get("message"), **self._params())])
 
     def _params(self) -> dict[str, Any]:
         """Placeholders a message may use: this year's amounts, then the person's facts."""
@@ -397,32 +394,48 @@ class _Turn:
         found = directory.lookup(postcode) if directory and postcode else None
         if found is None or found.status != "ok":
             return self.enter(self.script.settings["find_cpam"], push=False)
-        says = [Say.of("cpam.town", town=found.town, departement=found.departement_name,
-                       postcode=found.postcode)]
+        says = [Say.of("cpam.town", town=found.town, postcode=found.postcode,
+                       departement=found.departement_name or found.town)]
         if found.multi_caisse:
             says.append(Say.of("cpam.several", departement=found.departement_name))
         for caisse in found.caisses:
-            if caisse.address:
+            if caisse.address and caisse.phone:
                 says.append(Say.of("cpam.caisse", name=caisse.name, address=caisse.address,
-                                   phone=caisse.phone or "36 46"))
+                                   phone=caisse.phone))
+            elif caisse.address:  # no number in the data: none is made up
+                says.append(Say.of("cpam.caisse_no_phone", name=caisse.name,
+                                   address=caisse.address))
             else:
                 says.append(Say.of("cpam.caisse_no_address", name=caisse.name))
         if any(not c.confirmed for c in found.caisses) or found.multi_caisse:
             says.append(Say.of("cpam.check"))
-        if self.channel == "voice":
-            says.append(Say.of(node.get("footer", "voice.after_answer")))
-        return Reply(says)
+        return self._footered(node, says)
 
     def _comede_reply(self, node: Node) -> Reply:
+        """What Comede is, then the contacts the data has a number for (nearest first when
+        the person gave a postcode); a number not confirmed recently is said to be old."""
         directory = self.world.directory
         says = [Say.of(node.get("message", "comede.info"))]
+        if directory is None:
+            return self._footered(node, says)
+        contacts = [c for c in (*directory.comede_lines(), *directory.comede_centres()) if c.phone]
         postcode = self.s.facts.get("postcode")
-        if directory is not None and postcode:
-            found = directory.lookup(postcode)
-            if found.status == "ok" and found.comede is not None and found.comede.phone:
-                says.append(Say.of("comede.nearest", name=found.comede.name,
-                                   address=found.comede.address, phone=found.comede.phone,
-                                   km=int(found.comede_km or 0)))
+        found = directory.lookup(postcode) if postcode else None
+        if found is not None and found.status == "ok" and found.comede is not None \
+                and found.comede.phone:
+            nearest = found.comede
+            says.append(Say.of("comede.nearest", name=nearest.name, address=nearest.address,
+                               phone=nearest.phone))
+            contacts = [c for c in contacts if c.record_id != nearest.record_id]
+        for contact in contacts:
+            says.append(Say.of("comede.contact", name=contact.name, address=contact.address,
+                               phone=contact.phone))
+        shown = contacts + ([found.comede] if found is not None and found.comede else [])
+        if any(c.phone and not c.confirmed for c in shown):
+            says.append(Say.of("comede.check"))
+        return self._footered(node, says)
+
+    def _footered(self, node: Node, says: list[Say]) -> Reply:
         if self.channel == "voice":
             says.append(Say.of(node.get("footer", "voice.after_answer")))
         return Reply(says)
