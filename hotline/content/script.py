@@ -294,7 +294,17 @@ def load_script(root: Path | str | None = None) -> Script:
         messages[code] = _messages(raw.get("messages"), raw.get("review"))
         for cid, ws in (raw.get("commands") or {}).items():
             for word in ws or []:
+                if not isinstance(word, (str, int)) or isinstance(word, bool):
+                    problems.append(f"messages/{code}.yaml: command word {word!r} of {cid} "
+                                    f"is not text (quote it: YAML reads YES/NO/ON as true/false)")
+                    continue
                 add_word(word, cid, code)
+        for name in ("yes", "no"):
+            if name not in raw and any(isinstance(k, bool) for k in raw):
+                problems.append(f"messages/{code}.yaml: quote the key {name!r} (YAML reads it as a boolean)")
+            for word in raw.get(name) or []:
+                if isinstance(word, bool):
+                    problems.append(f"messages/{code}.yaml: {name} word {word!r} is not text: quote it")
         yes_no[code] = {fold(str(w)): "1" for w in raw.get("yes") or []}
         yes_no[code].update({fold(str(w)): "2" for w in raw.get("no") or []})
 
