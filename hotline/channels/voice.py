@@ -5,6 +5,7 @@ so a Twilio retry is recognised and a call survives a lost session or a Redis ou
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
@@ -41,7 +42,7 @@ def render_voice(session: Session, reply: Reply) -> str:
         for say in reply.says:
             add_prompt(hl, response, say.lang or lang, say.id, say.values)
         if reply.dial:
-            response.dial(reply.dial)
+            response.dial(e164(reply.dial), timeout=30)
         response.hangup()
         return str(response)
     expect = reply.expect
@@ -65,9 +66,30 @@ def render_voice(session: Session, reply: Reply) -> str:
     return str(response)
 
 
+def e164(number: str) -> str:
+    """A French number as written in the data ("01 45 21 38 40") in international form."""
+    digits = "".join(c for c in number if c.isdigit() or c == "+")
+    if digits.startswith("0") and len(digits) == 10:
+        return "+33" + digits[1:]
+    return digits
+
+
+def spoken(name: str, value: str) -> str:
+    """Values a caller must write down are said slowly: digits one by one, in pairs for a
+    phone number, pauses (commas) between the parts of an address."""
+    if name == "phone":
+        digits = "".join(c for c in value if c.isdigit())
+        pairs = [digits[i:i + 2] for i in range(0, len(digits), 2)]
+        return ", ".join(" ".join(pair) for pair in pairs)
+    if name in ("postcode", "address"):
+        value = value.replace(" - ", ", ")
+        return re.sub(r"\d{4,}", lambda m: " ".join(m.group(0)), value)
+    return value
+
+
 def add_prompt(hl: Hotline, verb, lang: str, msg_id: str, params: dict[str, str]) -> None:
     """<Play> the recording made for this exact text, else <Say> it in the language's voice."""
-    text = hl.script.text(lang, msg_id, "voice", params)
+    text = hl.script.text(lang, msg_id, "voice", {k: spoken(k, v) for k, v in params.items()})
     if not text:
         return
     url = hl.speech.url_for(lang, msg_id, text) if not params else None

@@ -32,14 +32,14 @@ def step(script: Script, session: Session, event: Event, world: World) -> tuple[
     if reply.expect is not None and not reply.silent:
         node = script.node(s.node)
         if node is not None and reply.expect == Expect():
-            reply.expect = _expect(node)
+            reply.expect = _expect(node, s)
     return s, reply
 
 
-def _expect(node: Node) -> Expect:
+def _expect(node: Node, s: Session) -> Expect:
     if node.type == "number":
         return Expect("number")
-    if node.type == "postcode":
+    if node.type == "postcode" and "confirm_postcode" not in s.pending:
         return Expect("postcode")
     return Expect("key", yes_no=bool(node.get("yes_no")))
 
@@ -238,6 +238,7 @@ class _Turn:
         if t in ("menu", "question", "number", "postcode", "resume"):
             return Reply([Say.of(node.prompt, **self._params())])
         if t == "outcome":
+            self.s.facts["outcome"] = node.id
             says = [Say.of(node.get("message"), **self._params())]
             for add in node.get("adds") or []:
                 if rules.holds(add["when"], self.s.facts):
@@ -274,6 +275,8 @@ class _Turn:
         if node.type == "number":
             return self._number(node, value)
         if node.type == "postcode":
+            if "confirm_postcode" in s.pending:
+                return self._confirm_postcode(node, key)
             if key == "*":
                 return self.back()
             if key == "0" and self.channel == "sms":
@@ -324,12 +327,15 @@ class _Turn:
             if key == "1":
                 if not self.world.outbound_sms:
                     return self._with([Say.of("sms.unavailable")], self._footer(node))
-                texts = [x for x in self.present_in("sms", node).says]
                 reply = self._with([Say.of("sms.queued")], self._footer(node))
-                reply.texts = texts
+                reply.texts = self._sms_copy(node)
                 return reply
             if key == "3" and node.type == "outcome" and script.settings.get("find_cpam"):
                 return self.enter(script.settings["find_cpam"])
+            if key == "2" and node.type == "comede":
+                contact = self._open_comede()
+                if contact is not None:
+                    return Reply([Say.of("comede.connecting")], expect=None, dial=contact.phone)
             return self.miss("invalid")
         parent = script.node(s.stack[-1]) if s.stack else None
         if parent is not None and parent.type == "menu" and key in parent.options:
@@ -337,6 +343,38 @@ class _Turn:
             s.node = parent.id
             return self.answer(key)
         return self._with([Say.of("help.short")], Reply([]))
+
+    def _sms_copy(self, node: Node) -> list[Say]:
+        """What `1` sends after a call's answer. After an outcome or a caisse: a note to show
+        at the counter (the caisse, the outcome with its documents), in the caller's
+        language and, for the staff, in French."""
+        if node.type not in ("outcome", "caisse"):
+            return self.present_in("sms", node).says
+        says = []
+        outcome = self.script.node(self.s.facts.get("outcome"))
+        for part in (self.script.node(self.script.settings.get("caisse", "cpam.result"))
+                     if self.s.facts.get("postcode") else None, outcome):
+            if part is not None:
+                says.extend(x for x in self.present_in("sms", part).says)
+        if not says:
+            return self.present_in("sms", node).says
+        says = [Say.of("counter.intro")] + says
+        if self.s.lang != "fr":
+            says += [dataclasses.replace(x, lang="fr") for x in says]
+        return says
+
+    def _open_comede(self):
+        """A Comede line with a number and opening hours that is open right now."""
+        directory, world = self.world.directory, self.world
+        if directory is None or world.weekday is None or world.now_minutes is None:
+            return None
+        from ..directory import is_open
+
+        for contact in (*directory.comede_lines(), *directory.comede_centres()):
+            if contact.phone and contact.opening_hours and \
+                    is_open(contact.opening_hours, world.weekday, world.now_minutes):
+                return contact
+        return None
 
     def _footer(self, node: Node) -> Reply:
         default = "voice.after_outcome" if node.type == "outcome" else "voice.after_answer"
@@ -385,8 +423,29 @@ class _Turn:
                 return Reply([Say.of("goodbye")], expect=None)
             return self._with([Say.of(f"postcode.{found.status}", postcode=found.postcode)],
                               self.present(node))
+        if self.channel == "voice":  # keys are easy to mistype: read the town back
+            s.pending["confirm_postcode"] = found.postcode
+            return Reply([Say.of("postcode.confirm", town=found.town, postcode=found.postcode,
+                                 departement=found.departement_name or found.town)])
         s.facts["postcode"] = found.postcode
         return self.enter(node.get("next"))
+
+    def _confirm_postcode(self, node: Node, key: str | None) -> Reply:
+        s = self.s
+        if key == "1":
+            s.facts["postcode"] = s.pending.pop("confirm_postcode")
+            return self.enter(node.get("next"))
+        if key in ("2", "*"):
+            s.pending.pop("confirm_postcode")
+            return self.present(node)
+        if key == "9":
+            postcode = s.pending.pop("confirm_postcode")
+            return self.lookup_postcode(postcode, node)
+        s.misses += 1
+        if s.misses >= MAX_MISSES:
+            return Reply([Say.of("goodbye")], expect=None)
+        postcode = s.pending.pop("confirm_postcode")
+        return self._with([Say.of("invalid")], self.lookup_postcode(postcode, node))
 
     def _caisse_reply(self, node: Node) -> Reply:
         directory = self.world.directory
@@ -433,6 +492,13 @@ class _Turn:
         shown = contacts + ([found.comede] if found is not None and found.comede else [])
         if any(c.phone and not c.confirmed for c in shown):
             says.append(Say.of("comede.check"))
+        if self.channel == "voice":
+            if self._open_comede() is not None:
+                says.append(Say.of("comede.connect"))
+            else:
+                hours = [c for c in shown if c.phone and c.opening_hours]
+                for c in hours:
+                    says.append(Say.of("comede.hours", name=c.name, hours=c.opening_hours))
         return self._footered(node, says)
 
     def _footered(self, node: Node, says: list[Say]) -> Reply:
