@@ -42,9 +42,61 @@ def hotline() -> Hotline:
 
 
 def redis_client(url: str) -> "redis.Redis":
-    """A client with short timeouts: a webhook must answer well within Twilio's 15 s."""
-    return redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0,
-                                health_check_interval=30)
+    """A Redis client for REDIS_URL, with short timeouts: a webhook must answer well within
+    Twilio's 15 s.
+
+    - ``redis://``, ``rediss://``, ``unix://``: one server (``redis.Redis.from_url``).
+    - ``redis+cluster://[user:password@]host:port[,host:port...]`` (``rediss+cluster://``
+      for TLS), or a ``redis://``/``rediss://`` URL with ``?cluster=1``: Redis Cluster
+      (``redis.cluster.RedisCluster``); the hosts are startup nodes, the others are
+      discovered. Every key of one person shares the hash tag ``{pid}``, so each of the
+      store's pipelines stays in one slot. Database 0 only.
+    - ``redis+sentinel://[user:password@]host:port[,host:port...]/service_name[/db]``
+      (``rediss+sentinel://`` for TLS to the master; port 26379 by default): the current
+      master of ``service_name`` as the Sentinels tell it (``Sentinel(...).master_for``),
+      followed across failovers. The password is the master's; Sentinels get none.
+    """
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    timeouts = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    base, _, mode = parts.scheme.lower().partition("+")
+    if query.get("cluster", "").lower() in ("1", "true", "yes") and not mode:
+        mode = "cluster"
+    if not mode:
+        return redis.Redis.from_url(url, health_check_interval=30, **timeouts)
+    if base not in ("redis", "rediss") or mode not in ("cluster", "sentinel"):
+        raise ValueError(f"unsupported REDIS_URL scheme {parts.scheme!r}: use redis://, "
+                         "rediss://, unix://, redis+cluster:// or redis+sentinel://")
+
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    options = dict(timeouts, username=unquote(username) or None,
+                   password=unquote(password) or None)
+    if base == "rediss":
+        options["ssl"] = True
+    default_port = 26379 if mode == "sentinel" else 6379
+    nodes = [(node.hostname or "localhost", node.port or default_port)
+             for node in (urlsplit(f"//{item}") for item in hosts.split(",") if item)]
+    if not nodes:
+        raise ValueError("REDIS_URL names no host")
+
+    if mode == "cluster":
+        from redis.cluster import ClusterNode, RedisCluster
+
+        if parts.path.strip("/") not in ("", "0") or query.get("db", "0") != "0":
+            raise ValueError("Redis Cluster has only database 0")
+        return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in nodes], **options)
+
+    from redis.sentinel import Sentinel
+
+    path = [unquote(p) for p in parts.path.split("/") if p]
+    if len(path) not in (1, 2):
+        raise ValueError("a Sentinel URL is redis+sentinel://host:port[,host:port]/service[/db]")
+    db = int(path[1] if len(path) == 2 else query.get("db", 0))
+    sentinel = Sentinel(nodes, sentinel_kwargs=dict(timeouts), **timeouts)
+    return sentinel.master_for(path[0], db=db, health_check_interval=30, **options)
 
 
 @functools.lru_cache(maxsize=1)
@@ -71,7 +123,8 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from .speech import Speech
 
     directory = shared_directory()
-    speech = Speech(script, config.audio_dir, enabled=config.audio_enabled)
+    speech = Speech(script, config.audio_dir, enabled=config.audio_enabled,
+                    today=lambda: config.clock().date())
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio posts a few kB at most
     app.extensions["hotline"] = Hotline(

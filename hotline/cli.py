@@ -100,10 +100,119 @@ def content_check() -> None:
             click.echo(f"FAULT {problem}")
         sys.exit(1)
     report = check(script, config.clock().date(), Directory.load(),
-                   Speech(script, config.audio_dir))
+                   Speech(script, config.audio_dir, today=lambda: config.clock().date()))
     for line in format_report(report):
         click.echo(line)
     sys.exit(0 if report.ok else 1)
+
+
+@content.command("export")
+@click.argument("lang")
+@click.option("--out", type=click.Path(dir_okay=False), help="file to write (default: stdout)")
+def content_export(lang: str, out: str | None) -> None:
+    """Write LANG's messages beside the French as CSV, for a reviewer with a spreadsheet."""
+    from .content import load_script
+    from .content.translations import export_csv
+
+    script = load_script()
+    if lang not in script.languages:
+        raise click.ClickException(f"unknown language {lang!r}: {', '.join(script.languages)}")
+    text = export_csv(script, lang)
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@content.command("import")
+@click.argument("lang")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+def content_import(lang: str, csv_file: str) -> None:
+    """Merge a reviewed CSV (from `content export`) into messages/LANG.yaml, then check."""
+    from .content import load_script
+    from .content.translations import ImportError_, import_csv
+
+    script = load_script()
+    try:
+        with open(csv_file, encoding="utf-8-sig", newline="") as f:
+            path, taken = import_csv(script, lang, f.read())
+    except ImportError_ as error:
+        raise click.ClickException(str(error))
+    click.echo(f"{taken} text(s) written to {path}; now run: hotline content check")
+
+
+@main.group()
+def audio() -> None:
+    """Prompt audio: render, import recordings, export the recording script."""
+
+
+@audio.command("build")
+@click.option("--offline", is_flag=True, help="only engines that need no network (espeak-ng)")
+@click.option("--lang", "langs", multiple=True, help="only these languages (repeatable)")
+def audio_build(offline: bool, langs: tuple[str, ...]) -> None:
+    """Render every spoken prompt to audio/ (only what is missing or changed)."""
+    from .audio_build import build
+    from .config import Config
+    from .content import load_script
+    from .speech import iter_languages, speech_units
+
+    config = Config.load()
+    script = load_script(config.scripts_dir)
+    today = config.clock().date()
+    try:
+        wanted = iter_languages(script, langs)
+    except ValueError as error:
+        raise click.ClickException(str(error))
+    total = sum(len(speech_units(script, code, today)) for code in wanted)
+    with click.progressbar(length=total, label="Rendering prompts", file=sys.stderr) as bar:
+        report = build(script, config.audio_dir, today, offline=offline, langs=wanted,
+                       progress=lambda lang, unit: bar.update(1))
+    click.echo(f"rendered {report.rendered}, unchanged {report.kept}, human recordings "
+               f"{report.recorded}, removed {report.removed}")
+    for engine, seconds in report.seconds.items():
+        n = report.counts[engine]
+        click.echo(f"  {engine}: {n} prompt(s), {seconds / n:.2f} s per prompt")
+    for lang, size in report.sizes.items():
+        click.echo(f"  {lang}: {size / 1024:.0f} KiB")
+    for lang, why in report.skipped.items():
+        click.echo(f"  {lang}: skipped ({why})")
+    for line in report.failed[:20]:
+        click.echo(f"  failed: {line}", err=True)
+    if report.failed:
+        click.echo(f"{len(report.failed)} prompt(s) failed: they are said with <Say> until the "
+                   f"next build", err=True)
+
+
+@audio.command("import")
+@click.argument("lang")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def audio_import(lang: str, folder: str) -> None:
+    """Take a volunteer's recordings (files named by message id) for LANG."""
+    from .audio_build import import_recordings
+    from .config import Config
+    from .content import load_script
+
+    config = Config.load()
+    try:
+        taken = import_recordings(load_script(config.scripts_dir), config.audio_dir, lang, folder)
+    except (ValueError, RuntimeError) as error:
+        raise click.ClickException(str(error))
+    click.echo(f"imported {len(taken)} recording(s) for {lang}; run `hotline audio build` "
+               f"to put them in the manifest")
+
+
+@audio.command("script")
+@click.argument("lang")
+def audio_script(lang: str) -> None:
+    """Print, as CSV, what a voice volunteer must read for LANG (file name, text)."""
+    from .audio_build import recording_script
+    from .content import load_script
+
+    script = load_script()
+    if lang not in script.languages:
+        raise click.ClickException(f"unknown language {lang!r}")
+    click.echo(recording_script(script, lang), nl=False)
 
 
 @main.command()

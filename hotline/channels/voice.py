@@ -88,21 +88,22 @@ def spoken(name: str, value: str) -> str:
 
 
 def add_prompt(hl: Hotline, verb, lang: str, msg_id: str, params: dict[str, str]) -> None:
-    """<Play> the recording made for this exact text, else <Say> it in the language's voice."""
-    text = hl.script.text(lang, msg_id, "voice", {k: spoken(k, v) for k, v in params.items()})
-    if not text:
+    """<Play> the audio made for this exact text, else <Say> it in the language's voice."""
+    msg = hl.script.message(lang, msg_id) or hl.script.message("fr", msg_id)
+    if msg is None:
         return
-    url = hl.speech.url_for(lang, msg_id, text) if not params else None
-    if url:
-        verb.play(f"{base_url()}{url}")
-        return
-    language = hl.script.languages[lang]
-    attrs = {}
-    if language.say_language:
-        attrs["language"] = language.say_language
-    if language.say_voice:
-        attrs["voice"] = language.say_voice
-    verb.say(text, **attrs)
+    values = {k: spoken(k, v) for k, v in params.items()}
+    for part in hl.speech.parts(lang, msg.text("voice"), values):
+        if part.kind == "play":
+            verb.play(f"{base_url()}{part.value}")
+            continue
+        language = hl.script.languages[part.say_lang or lang]
+        attrs = {}
+        if language.say_language:
+            attrs["language"] = language.say_language
+        if language.say_voice:
+            attrs["voice"] = language.say_voice
+        verb.say(part.value, **attrs)
 
 
 def send_copy(hl: Hotline, session: Session, reply: Reply) -> None:

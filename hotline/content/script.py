@@ -46,6 +46,7 @@ class Language:
     say_language: str | None
     say_voice: str | None
     speech_language: str | None
+    tts: Mapping[str, str] = field(default_factory=dict)  # engine -> its voice name
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ def load_script(root: Path | str | None = None) -> Script:
             english_name=entry.get("english_name", entry["name"]),
             sms_fold=bool(entry.get("sms_fold")), direction=entry.get("direction", "ltr"),
             say_language=say.get("language"), say_voice=say.get("voice"),
-            speech_language=entry.get("speech"),
+            speech_language=entry.get("speech"), tts=dict(entry.get("tts") or {}),
         )
 
     nodes: dict[str, Node] = {}
