@@ -1,7 +1,7 @@
 """Conversations by phone call, through the signed /voice webhooks and a real Redis."""
 from __future__ import annotations
 
-from .harness import post
+from .harness import Caller, post
 from .conftest import TOKEN
 
 
@@ -112,3 +112,27 @@ def test_a_call_survives_a_lost_session(caller, redis_client):
         redis_client.delete(key)
     # the action URL carries node and language: the caller hears the topics menu again
     assert "called PUMA, press 1" in caller.press("9").text
+
+
+def test_a_language_without_voice_is_served_by_sms(make_app):
+    import responses as rsps
+
+    app = make_app(TWILIO_ACCOUNT_SID="AC" + "0" * 32)
+    app.extensions["hotline"].outbox.inline = True
+    caller = Caller(app.test_client(), TOKEN)
+    first = caller.call()
+    assert "de 1 à 8: vous recevrez les informations par SMS" in first.text
+    with rsps.RequestsMock() as mock:
+        mock.add(rsps.POST, "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 +
+                 "/Messages.json", json={"sid": "SM" + "5" * 32}, status=201)
+        end = caller.press("6")  # Tigrinya: no voice anywhere
+        app.extensions["hotline"].outbox.last_thread.join(timeout=10)
+        assert end.hangup and "Nous vous envoyons les informations par SMS" in end.text
+        assert all(lang in ("fr-FR", "en-GB") for lang in end.languages)
+        assert len(mock.calls) == 1
+
+
+def test_a_language_without_voice_and_no_sms_account_is_told_to_text(caller):
+    caller.call()
+    end = caller.press("5")
+    assert end.hangup and "AIDE" in end.text

@@ -98,6 +98,8 @@ def add_prompt(hl: Hotline, verb, lang: str, msg_id: str, params: dict[str, str]
             verb.play(f"{base_url()}{part.value}")
             continue
         language = hl.script.languages[part.say_lang or lang]
+        if not language.say_language:
+            continue  # Twilio has no voice for it and no file speaks it: say nothing wrong
         attrs = {}
         if language.say_language:
             attrs["language"] = language.say_language

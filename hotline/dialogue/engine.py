@@ -234,7 +234,11 @@ class _Turn:
         t = node.type
         if t == "language":
             codes = self.world.voice_languages if voice else tuple(self.script.languages)
-            return Reply([Say.of(node.prompt or "language.option", lang=c) for c in codes])
+            says = [Say.of(node.prompt or "language.option", lang=c) for c in codes]
+            if voice and len(codes) < len(self.script.languages):
+                # the others are served by SMS: say so in the languages most callers share
+                says += [Say.of("language.sms_only", lang=c) for c in ("fr", "en") if c in codes]
+            return Reply(says)
         if t in ("menu", "question", "number", "postcode", "resume"):
             return Reply([Say.of(node.prompt, **self._params())])
         if t == "outcome":
@@ -297,6 +301,8 @@ class _Turn:
             code = script.by_key(key)
             if code and (self.channel == "sms" or code in self.world.voice_languages):
                 return self._choose_language(code)
+            if code:
+                return self._sms_only(code)
             return self.miss("invalid")
         if node.type == "resume":
             target = s.pending.pop("resume", None)
@@ -343,6 +349,16 @@ class _Turn:
             s.node = parent.id
             return self.answer(key)
         return self._with([Say.of("help.short")], Reply([]))
+
+    def _sms_only(self, code: str) -> Reply:
+        """A language the call cannot be held in: its texts go by SMS, and the call ends."""
+        self.s.lang = code
+        spoken = [c for c in (code, "fr", "en") if c in self.world.voice_languages or c == code]
+        if not self.world.outbound_sms:
+            return Reply([Say.of("language.sms_text_us", lang=c) for c in spoken], expect=None)
+        reply = Reply([Say.of("language.sms_sent", lang=c) for c in spoken], expect=None)
+        reply.texts = [Say.of("welcome", lang=code), Say.of("help", lang=code)]
+        return reply
 
     def _sms_copy(self, node: Node) -> list[Say]:
         """What `1` sends after a call's answer. After an outcome or a caisse: a note to show
