@@ -71,7 +71,9 @@ def test_resume_declined_starts_again(script):
 
 def test_a_call_in_a_language_without_voice_starts_at_the_language_menu(script):
     session, (reply,) = run(script, Session(lang="ps"), "voice", None)
-    assert [s.lang for s in reply.says] == ["fr", "en"]
+    assert [(s.id, s.lang) for s in reply.says] == [
+        ("language.option", "fr"), ("language.option", "en"),
+        ("language.sms_only", "fr"), ("language.sms_only", "en")]
 
 
 def test_opted_out_is_silent_until_start(script):

@@ -149,6 +149,17 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
     if speech is not None:
         for line in speech.coverage_faults():
             fault(line)
+        offered = speech.voice_languages()
+        for code, row in speech.coverage().items():
+            how = ("audio" if not script.languages[code].say_language else "Twilio <Say>") \
+                if code in offered else "not offered by voice: SMS"
+            note(f"voice {code}: {row['rendered']} rendered, {row['recorded']} recorded, "
+                 f"{row['stale']} stale, {row['missing']} missing of {row['total']} ({how})")
+    for code in script.languages:
+        states = [m.review or "drafted" for m in script.messages.get(code, {}).values()]
+        if code != REFERENCE_LANG and states:
+            note(f"review {code}: {states.count('reviewed')} reviewed by a native speaker, "
+                 f"{states.count('drafted')} drafted")
     return report
 
 
