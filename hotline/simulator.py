@@ -38,8 +38,13 @@ class HttpTransport:
 
     def post(self, path: str, params: dict) -> str:
         signature = RequestValidator(self.token).compute_signature(self.base + path, params)
-        response = self.http.post(self.base + path, data=params, timeout=15,
-                                  headers={"X-Twilio-Signature": signature})
+        import requests
+
+        try:
+            response = self.http.post(self.base + path, data=params, timeout=15,
+                                      headers={"X-Twilio-Signature": signature})
+        except requests.ConnectionError:
+            raise SystemExit(f"cannot reach {self.base}: is `hotline serve` running there?")
         if response.status_code != 200:
             return f"<Response><Message>[HTTP {response.status_code}]</Message></Response>"
         return response.text
