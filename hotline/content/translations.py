@@ -53,6 +53,7 @@ def import_csv(script: Script, lang: str, csv_text: str) -> tuple[Path, int]:
     if missing:
         raise ImportError_(f"the CSV lacks the columns {sorted(missing)}")
     taken = 0
+    reviews: dict[str, set[str]] = {}
     for row in reader:
         msg_id, form = row["id"].strip(), row["form"].strip()
         if msg_id not in script.messages[REFERENCE_LANG] or form not in ("sms", "voice"):
@@ -68,9 +69,12 @@ def import_csv(script: Script, lang: str, csv_text: str) -> tuple[Path, int]:
         if review:
             if review not in REVIEW_STATES:
                 raise ImportError_(f"{msg_id}: review must be one of {REVIEW_STATES}")
-            entry["review"] = review
+            reviews.setdefault(msg_id, set()).add(review)
         messages[msg_id] = entry
         taken += 1
+    for msg_id, states in reviews.items():
+        # a message is reviewed only when all its forms are
+        messages[msg_id]["review"] = "reviewed" if states == {"reviewed"} else "drafted"
     header = f"# Messages in {lang}: same ids and placeholders as fr.yaml (imported from CSV).\n"
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
     path.write_text(header + body, encoding="utf-8")
