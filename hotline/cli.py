@@ -216,6 +216,33 @@ def audio_script(lang: str) -> None:
 
 
 @main.command()
+@click.option("--days", default=7, show_default=True, type=int)
+def stats(days: int) -> None:
+    """Daily usage: messages, calls, topics opened, outcomes, languages (no person in it)."""
+    from .app import redis_client
+    from .config import Config
+    from .store import Store
+
+    config = Config.load()
+    if not config.redis_url:
+        raise click.ClickException("set REDIS_URL to the hotline's Redis")
+    store = Store(redis_client(config.redis_url), config.secret)
+    today = config.clock().date()
+    table = {}
+    dates = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
+    for day in dates:
+        for name, value in store.stats(day).items():
+            table.setdefault(name, {})[day] = value
+    if not table:
+        click.echo("no activity recorded in that period")
+        return
+    width = max(len(n) for n in table)
+    click.echo(" " * width + "".join(f"{d:%d/%m}".rjust(7) for d in dates))
+    for name in sorted(table):
+        click.echo(name.ljust(width) + "".join(str(table[name].get(d, "")).rjust(7) for d in dates))
+
+
+@main.command()
 @click.argument("number")
 def forget(number: str) -> None:
     """Erase everything kept about a phone number (language, opt-out, conversations)."""

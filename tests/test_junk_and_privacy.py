@@ -109,3 +109,30 @@ def test_forget_erases_everything_about_a_number(app, french_texter, redis_clien
     assert hl.store.forget(hl.store.pid(french_texter.number)) >= 2
     assert not list(redis_client.scan_iter("hl:{*"))
     assert "2 English" in french_texter.says("AME")  # a stranger again: the language menu
+
+
+def test_stats_command_shows_daily_usage_without_numbers(french_texter, redis_server, monkeypatch):
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    french_texter.send("AME")
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    result = CliRunner().invoke(main, ["stats", "--days", "400"])
+    assert result.exit_code == 0, result.output
+    assert "node.topic.ame" in result.output and "lang.fr" in result.output
+    assert "612345678" not in result.output
+
+
+def test_forget_command(french_texter, redis_server, redis_client, monkeypatch):
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    from .conftest import SECRET
+
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    monkeypatch.setenv("HOTLINE_SECRET", SECRET)
+    result = CliRunner().invoke(main, ["forget", french_texter.number])
+    assert result.exit_code == 0 and "erased" in result.output
+    assert not list(redis_client.scan_iter("hl:{*"))
