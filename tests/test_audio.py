@@ -166,3 +166,26 @@ def test_audio_route_caches_and_refuses_path_tricks(make_app, tmp_path):
                  "/audio/%2e%2e/%2e%2e/etc/passwd.wav", "/audio//etc/passwd.wav",
                  "/audio/fr/../../README.md", "/audio/nothing.mp3"]:
         assert client.get(path, follow_redirects=True).status_code == 404, path
+
+
+@needs_espeak
+def test_dari_is_offered_by_voice_once_its_audio_is_built(make_app, tmp_path):
+    script = load_script()
+    report = build(script, tmp_path, TODAY, offline=True, langs=["fa"])
+    assert report.rendered > 50 and not report.failed
+    app = make_app(HOTLINE_AUDIO_DIR=str(tmp_path))
+    assert "fa" in app.extensions["hotline"].speech.voice_languages()
+    assert "ps" not in app.extensions["hotline"].speech.voice_languages()
+    caller = Caller(app.test_client(), TOKEN)
+    menu = caller.call()
+    assert any("/audio/fa/language.option-" in p for p in menu.plays)
+    welcome = caller.press("4")
+    assert welcome.plays and not welcome.texts  # every word from audio/
+    caller.press("2")
+    ame = caller.press("2")  # AME: fixed words and the amount from audio, nothing said by <Say>
+    assert any("/audio/fa/value-870-" in p for p in ame.plays) and not ame.texts
+    caller.press("*")
+    caller.press("*")
+    caller.press("3")
+    check = caller.press("93200")  # the town is a value Dari audio cannot have: French <Say>
+    assert check.plays and "Saint-Denis" in check.text and set(check.languages) == {"fr-FR"}
