@@ -18,7 +18,6 @@ from .text import as_key, as_number, as_postcode, fold
 MAX_MISSES = 3  # a prompt is said again twice after silence or a wrong key, then goodbye
 MAX_STACK = 30
 MAX_HOPS = 20  # automatic branch steps in a row: a guard against a loop in the data
-INPUT_TYPES = {"menu", "question", "number", "postcode", "language", "resume"}
 RESUMABLE = {"question", "number", "outcome", "postcode", "caisse"}
 
 
@@ -30,6 +29,7 @@ def step(script: Script, session: Session, event: Event, world: World) -> tuple[
     reply = turn.sms() if event.channel == "sms" else turn.voice()
     reply.lang = s.lang
     if reply.expect is not None and not reply.silent:
+        # a reply that did not say what it waits for waits for what its node asks
         node = script.node(s.node)
         if node is not None and reply.expect == Expect():
             reply.expect = _expect(node, s)
