@@ -88,20 +88,23 @@ class Store:
         pipe.hset(self.prefs_key(pid), mapping=prefs)
         if request_id and answer is not None:
             pipe.set(self.answer_key(pid, request_id), answer, ex=self.session_ttl)
+        self._count(pipe, counters, today)  # same round trip
         pipe.execute()
-        self.count(counters, today)
 
     def count(self, counters: Iterable[str], today: dt.date | None = None) -> None:
         """Daily usage counters (no person in them): what operators watch."""
-        counters = list(counters)
-        if not counters:
-            return
-        key = self.stats_key(today or dt.date.today())
         pipe = self.redis.pipeline(transaction=False)
-        for name in counters:
-            pipe.hincrby(key, name, 1)
-        pipe.expire(key, STATS_TTL)
-        pipe.execute()
+        if self._count(pipe, counters, today):
+            pipe.execute()
+
+    def _count(self, pipe, counters: Iterable[str], today: dt.date | None) -> bool:
+        counters = list(counters)
+        if counters:
+            key = self.stats_key(today or dt.date.today())
+            for name in counters:
+                pipe.hincrby(key, name, 1)
+            pipe.expire(key, STATS_TTL)
+        return bool(counters)
 
     def stats(self, day: dt.date) -> dict[str, int]:
         return {_s(k): int(v) for k, v in self.redis.hgetall(self.stats_key(day)).items()}
