@@ -18,6 +18,9 @@ import redis
 from .dialogue.model import Session
 
 SESSION_TTL = 30 * 60
+# Twilio retries (opt-in) and the fallback URL come within seconds of the first request:
+# an answer kept for a retry need not live as long as the conversation.
+ANSWER_TTL = 5 * 60
 STATS_TTL = 400 * 24 * 3600  # a little over a year of daily counters
 PREFIX = "hl"
 
@@ -87,7 +90,7 @@ class Store:
             prefs["lang"] = session.lang
         pipe.hset(self.prefs_key(pid), mapping=prefs)
         if request_id and answer is not None:
-            pipe.set(self.answer_key(pid, request_id), answer, ex=self.session_ttl)
+            pipe.set(self.answer_key(pid, request_id), answer, ex=ANSWER_TTL)
         self._count(pipe, counters, today)  # same round trip
         pipe.execute()
 
