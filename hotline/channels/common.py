@@ -16,18 +16,22 @@ from ..dialogue.model import Event, Reply, Session
 log = logging.getLogger("hotline.channels")
 
 
-def public_url() -> str:
-    """The URL Twilio requested: HOTLINE_PUBLIC_URL, else the request's, honouring the
+def base_url() -> str:
+    """Scheme and host Twilio used: HOTLINE_PUBLIC_URL, else the request's, honouring the
     X-Forwarded-Proto / X-Forwarded-Host of a TLS-ending proxy."""
     base = hotline().config.public_url
-    # request.url re-quotes the path as the client sent it (%00 stays %00)
-    url = urlsplit(request.url)
-    path = url.path + (f"?{url.query}" if url.query else "")
     if base:
-        return base + path
+        return base
     proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
     host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
-    return f"{proto}://{host}{path}"
+    return f"{proto}://{host}"
+
+
+def public_url() -> str:
+    """The URL Twilio requested and signed."""
+    # request.url re-quotes the path as the client sent it (%00 stays %00)
+    url = urlsplit(request.url)
+    return base_url() + url.path + (f"?{url.query}" if url.query else "")
 
 
 def check_signature() -> Response | None:

@@ -14,22 +14,13 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ..app import Hotline, hotline
 from ..dialogue.model import Event, Reply, Session
 from ..dialogue.text import clean
-from .common import check_signature, take_turn, twiml
+from .common import base_url, check_signature, take_turn, twiml
 from .sms import sms_texts
 
 bp = Blueprint("voice", __name__)
 bp.before_request(check_signature)
 
 KEYS = set("0123456789*#")
-
-
-def base_url() -> str:
-    hl = hotline()
-    if hl.config.public_url:
-        return hl.config.public_url
-    proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
-    host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
-    return f"{proto}://{host}"
 
 
 def render_voice(session: Session, reply: Reply) -> str:
