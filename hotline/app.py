@@ -99,6 +99,31 @@ def redis_client(url: str) -> "redis.Redis":
     return sentinel.master_for(path[0], db=db, health_check_interval=30, **options)
 
 
+class LazyRedis:
+    """The Redis client, made on first use and made again after a failed attempt.
+
+    A cluster or sentinel client connects as soon as it is created; made lazily, an
+    unreachable Redis at start-up is a RedisError on each request (answered without
+    state, /healthz 503) rather than an app that cannot start."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._client = None
+
+    def _get(self):
+        if self._client is None:
+            try:
+                self._client = redis_client(self.url)
+            except redis.RedisError:
+                raise
+            except Exception as error:  # cluster discovery fails with other types
+                raise redis.ConnectionError(f"cannot reach Redis: {error}") from error
+        return self._client
+
+    def __getattr__(self, name: str):
+        return getattr(self._get(), name)
+
+
 @functools.lru_cache(maxsize=1)
 def shared_directory():
     """The office directory, loaded once per process (it takes most of start-up)."""
@@ -119,7 +144,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         log.info("REDIS_URL is not set: using an embedded redis-server at %s", config.redis_url)
 
     script = load_script(config.scripts_dir)
-    client = redis_client(config.redis_url)
+    client = LazyRedis(config.redis_url)
     from .speech import Speech
 
     directory = shared_directory()

@@ -72,3 +72,10 @@ def test_healthz_ok(client):
     assert response.status_code == 200 and response.json["status"] == "ok"
     assert response.json["redis"] == "ok"
     assert response.json["outbound_sms"].startswith("off")
+
+
+def test_an_unreachable_cluster_at_start_up_still_answers(make_app):
+    app = make_app(REDIS_URL=f"redis+cluster://127.0.0.1:{free_port()}")
+    texter = Texter(app.test_client(), TOKEN)
+    assert "2 English" in texter.says("Bonjour")
+    assert app.test_client().get("/healthz").status_code == 503

@@ -226,7 +226,7 @@ def test_a_conversation_a_call_and_an_erasure_on_redis_cluster(redis_cluster):
                       "HOTLINE_AUDIO": "0", "TWILIO_ACCOUNT_SID": "",
                       "HOTLINE_SKIP_SIGNATURE": "0"})
     store = app.extensions["hotline"].store
-    assert isinstance(store.redis, redis.cluster.RedisCluster)
+    assert isinstance(store.redis._get(), redis.cluster.RedisCluster)
     client = app.test_client()
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json["redis"] == "ok"
