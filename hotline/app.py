@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import redis
@@ -28,6 +28,7 @@ class Hotline:
     outbox: Outbox
     directory: Any
     speech: Any
+    rendered: dict = field(default_factory=dict)  # SMS TwiML by (language, messages)
 
     def world(self) -> World:
         now = self.config.clock()

@@ -81,14 +81,16 @@ class Store:
         return session, _s(cached) if cached is not None else None
 
     def save(self, pid: str, channel: str, session: Session, request_id: str | None,
-             answer: str | None, counters: Iterable[str] = (), today: dt.date | None = None) -> None:
+             answer: str | None, counters: Iterable[str] = (), today: dt.date | None = None,
+             prefs_changed: bool = True) -> None:
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(self.session_key(pid, channel), json.dumps(session.to_dict(), separators=(",", ":")),
                  ex=self.session_ttl)
-        prefs = {"opted_out": "1" if session.opted_out else "0"}
-        if session.lang:
-            prefs["lang"] = session.lang
-        pipe.hset(self.prefs_key(pid), mapping=prefs)
+        if prefs_changed:
+            prefs = {"opted_out": "1" if session.opted_out else "0"}
+            if session.lang:
+                prefs["lang"] = session.lang
+            pipe.hset(self.prefs_key(pid), mapping=prefs)
         if request_id and answer is not None:
             pipe.set(self.answer_key(pid, request_id), answer, ex=ANSWER_TTL)
         self._count(pipe, counters, today)  # same round trip

@@ -85,6 +85,7 @@ def take_turn(channel: str, phone: str, event: Event, request_id: str | None,
         return render(new_session, reply)
     if cached is not None:
         return cached
+    stored_prefs = (session.lang, session.opted_out)
     session = fallback(session)
     new_session, reply = step(hl.script, session, event, hl.world())
     body = render(new_session, reply)
@@ -97,7 +98,8 @@ def take_turn(channel: str, phone: str, event: Event, request_id: str | None,
         counters.append(f"lang.{new_session.lang}")
     try:
         hl.store.save(pid, channel, new_session, request_id, body, counters,
-                      today=hl.config.clock().date())
+                      today=hl.config.clock().date(),
+                      prefs_changed=(new_session.lang, new_session.opted_out) != stored_prefs)
     except RedisError:
         log.warning("redis unreachable: %s state not saved", channel)
     if after is not None:

@@ -43,11 +43,21 @@ def incoming() -> Response:
     event = Event("sms", "text", clean(request.form.get("Body")))
 
     def render(session: Session, reply: Reply) -> str:
-        response = MessagingResponse()
-        if not reply.silent:
-            for body in sms_texts(session.lang or "fr", reply):
-                response.message(body)
-        return str(response)
+        # An SMS answer depends only on its messages and language, not on the person:
+        # the same TwiML serves everyone who gets it.
+        key = (session.lang, tuple(reply.says), reply.outcome, reply.silent)
+        cache = hotline().rendered
+        body = cache.get(key)
+        if body is None:
+            response = MessagingResponse()
+            if not reply.silent:
+                for text in sms_texts(session.lang or "fr", reply):
+                    response.message(text)
+            body = str(response)
+            if len(cache) > 20_000:  # bounded: values with free text (postcodes) vary
+                cache.clear()
+            cache[key] = body
+        return body
 
     def stateless(session: Session) -> Session:
         # Redis is down: nothing is remembered, so treat every text as if the language
