@@ -96,20 +96,14 @@ class Store:
         self._count(pipe, counters, today)  # same round trip
         pipe.execute()
 
-    def count(self, counters: Iterable[str], today: dt.date | None = None) -> None:
+    def _count(self, pipe, counters: Iterable[str], today: dt.date | None) -> None:
         """Daily usage counters (no person in them): what operators watch."""
-        pipe = self.redis.pipeline(transaction=False)
-        if self._count(pipe, counters, today):
-            pipe.execute()
-
-    def _count(self, pipe, counters: Iterable[str], today: dt.date | None) -> bool:
         counters = list(counters)
         if counters:
             key = self.stats_key(today or dt.date.today())
             for name in counters:
                 pipe.hincrby(key, name, 1)
             pipe.expire(key, STATS_TTL)
-        return bool(counters)
 
     def stats(self, day: dt.date) -> dict[str, int]:
         return {_s(k): int(v) for k, v in self.redis.hgetall(self.stats_key(day)).items()}

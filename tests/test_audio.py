@@ -14,7 +14,7 @@ import responses as rsps
 
 from hotline.audio_build import build, import_recordings, recording_script
 from hotline.content import load_script
-from hotline.speech import Speech, text_sha
+from hotline.speech import Speech
 from hotline.tts import duration_seconds
 
 from .conftest import TOKEN

@@ -7,7 +7,6 @@ from hotline.embedded_redis import free_port
 
 from .conftest import TOKEN
 from .harness import Caller, Texter, post, read_turn
-from .twiml_check import parse
 
 
 def test_the_same_message_sid_twice_gives_the_same_answer_and_advances_once(french_texter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import TOKEN
-from .harness import Texter, post, sign
+from .harness import post, sign
 
 
 def _state(redis_client) -> dict:

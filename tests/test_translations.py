@@ -13,8 +13,6 @@ from hotline.content import load_script
 from hotline.content.check import check, format_report
 from hotline.content.translations import export_csv, import_csv
 
-from .conftest import TOKEN
-from .harness import Texter
 
 SCRIPT = load_script()
 SCRIPTS = {"ar": "ARABIC", "fa": "ARABIC", "ps": "ARABIC", "ti": "ETHIOPIC",

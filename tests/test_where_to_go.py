@@ -10,7 +10,7 @@ import responses as rsps
 from hotline.directory import DEFAULT_FOLDER, Directory
 
 from .conftest import TOKEN, paris
-from .harness import Caller, Texter
+from .harness import Caller
 
 ACCOUNT = "AC" + "0" * 32
 MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json"

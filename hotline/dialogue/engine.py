@@ -218,14 +218,16 @@ class _Turn:
         self.s.node = node.id
         return self.present(node)
 
+    def _missed(self) -> Reply | None:
+        """Count a wrong answer or a silence; by voice the third one ends the call."""
+        self.s.misses += 1
+        if self.channel == "voice" and self.s.misses >= MAX_MISSES:
+            return Reply([Say.of("goodbye")], expect=None)
+        return None
+
     def miss(self, why: str) -> Reply:
         """A wrong key or silence: say so and ask again; the third time, goodbye (voice)."""
-        s = self.s
-        s.misses += 1
-        if self.channel == "voice" and s.misses >= MAX_MISSES:
-            return Reply([Say.of("goodbye")], expect=None)
-        reply = self.present_current()
-        return self._with([Say.of(why)], reply)
+        return self._missed() or self._with([Say.of(why)], self.present_current())
 
     # -- presenting -------------------------------------------------------
     def present(self, node: Node) -> Reply:
@@ -416,10 +418,8 @@ class _Turn:
                 return self.run_command(*match)
         low, high = node.get("min", 0), node.get("max", 10**9)
         if number is None or not (low <= number <= high):
-            s.misses += 1
-            if self.channel == "voice" and s.misses >= MAX_MISSES:
-                return Reply([Say.of("goodbye")], expect=None)
-            return self._with([Say.of(node.get("error", "invalid"))], self.present(node))
+            return self._missed() or self._with([Say.of(node.get("error", "invalid"))],
+                                                self.present(node))
         s.facts[node.get("fact")] = number
         return self.enter(node.get("next"))
 
@@ -434,11 +434,8 @@ class _Turn:
             return self._with([Say.of("postcode.unavailable")], self.present(node))
         found = directory.lookup(text)
         if found.status != "ok":
-            s.misses += 1
-            if self.channel == "voice" and s.misses >= MAX_MISSES:
-                return Reply([Say.of("goodbye")], expect=None)
-            return self._with([Say.of(f"postcode.{found.status}", postcode=found.postcode)],
-                              self.present(node))
+            return self._missed() or self._with(
+                [Say.of(f"postcode.{found.status}", postcode=found.postcode)], self.present(node))
         if self.channel == "voice":  # keys are easy to mistype: read the town back
             s.pending["confirm_postcode"] = found.postcode
             return Reply([Say.of("postcode.confirm", town=found.town, postcode=found.postcode,
@@ -457,9 +454,9 @@ class _Turn:
         if key == "9":
             postcode = s.pending.pop("confirm_postcode")
             return self.lookup_postcode(postcode, node)
-        s.misses += 1
-        if s.misses >= MAX_MISSES:
-            return Reply([Say.of("goodbye")], expect=None)
+        ended = self._missed()
+        if ended:
+            return ended
         postcode = s.pending.pop("confirm_postcode")
         return self._with([Say.of("invalid")], self.lookup_postcode(postcode, node))
 
