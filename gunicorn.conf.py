@@ -13,3 +13,13 @@ preload_app = True  # ivr_scripts/ and the directory are loaded once, before for
 # Access log without query strings or form bodies: no phone number ever reaches it.
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+
+def worker_exit(server, worker):
+    """A stopping worker writes the usage counters it has added up (see Store.count)."""
+    app = getattr(worker, "wsgi", None)
+    hotline = getattr(app, "extensions", {}).get("hotline")
+    if hotline is not None:
+        from hotline.app import flush_counts
+
+        flush_counts(hotline.store)

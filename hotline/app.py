@@ -1,7 +1,9 @@
 """The Flask app factory: configuration, content, store and directory, wired once."""
 from __future__ import annotations
 
+import atexit
 import functools
+import weakref
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -125,6 +127,15 @@ class LazyRedis:
         return getattr(self._get(), name)
 
 
+def flush_counts(store: Store) -> None:
+    """At exit, write the usage counters this process still holds (gunicorn's worker_exit
+    calls it too)."""
+    try:
+        store.flush_counts()
+    except redis.RedisError:
+        log.warning("redis unreachable: the last usage counters of this process are lost")
+
+
 @functools.lru_cache(maxsize=1)
 def shared_directory():
     """The office directory, loaded once per process (it takes most of start-up)."""
@@ -153,9 +164,11 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
                     today=lambda: config.clock().date())
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio posts a few kB at most
+    store = Store(client, config.secret, count_every=config.stats_every)
+    atexit.register(lambda ref=weakref.ref(store): ref() and flush_counts(ref()))
     app.extensions["hotline"] = Hotline(
         config=config, script=script,
-        store=Store(client, config.secret),
+        store=store,
         outbox=Outbox(client, config.account_sid, config.auth_token, config.secret),
         directory=directory, speech=speech,
     )

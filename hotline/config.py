@@ -35,6 +35,7 @@ class Config:
     scripts_dir: Path | None
     audio_dir: Path
     outbound_limit: int
+    stats_every: float  # seconds between writes of the daily counters, per process
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(PARIS))
 
     @classmethod
@@ -56,6 +57,7 @@ class Config:
             scripts_dir=Path(values["HOTLINE_SCRIPTS"]) if values.get("HOTLINE_SCRIPTS") else None,
             audio_dir=Path(values.get("HOTLINE_AUDIO_DIR") or root / "audio"),
             outbound_limit=int(values.get("HOTLINE_OUTBOUND_LIMIT") or 3),
+            stats_every=float(values.get("HOTLINE_STATS_EVERY") or 1.0),
             clock=clock if callable(clock) else (lambda: dt.datetime.now(PARIS)),
         )
 

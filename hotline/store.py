@@ -7,10 +7,12 @@ Redis Cluster. Sessions and cached answers expire after 30 minutes of silence; p
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import hashlib
 import hmac
 import json
+import time
 from typing import Any, Iterable
 
 import redis
@@ -24,6 +26,15 @@ ANSWER_TTL = 5 * 60
 STATS_TTL = 400 * 24 * 3600  # a little over a year of daily counters
 PREFIX = "hl"
 
+# KEYS: session, prefs[, answer]. ARGV: session JSON, its TTL, prefs JSON ("": unchanged)
+# [, answer, its TTL]. All keys share the person's hash tag: one slot, also on a cluster.
+SAVE_SCRIPT = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3]) end
+if KEYS[3] then redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5]) end
+return 1
+"""
+
 
 def pseudonym(secret: bytes, phone: str) -> str:
     """A stable stand-in for a phone number: HMAC-SHA256 with HOTLINE_SECRET, 32 hex chars."""
@@ -32,10 +43,15 @@ def pseudonym(secret: bytes, phone: str) -> str:
 
 
 class Store:
-    def __init__(self, client: "redis.Redis", secret: bytes, session_ttl: int = SESSION_TTL):
+    def __init__(self, client: "redis.Redis", secret: bytes, session_ttl: int = SESSION_TTL,
+                 count_every: float = 1.0):
         self.redis = client
         self.secret = secret
         self.session_ttl = session_ttl
+        self.count_every = count_every
+        self._counts: collections.Counter = collections.Counter()
+        self._counted_at = time.monotonic()
+        self._save_script = None
 
     def pid(self, phone: str) -> str:
         return pseudonym(self.secret, phone)
@@ -62,50 +78,69 @@ class Store:
     def stats_key(day: dt.date) -> str:
         return f"{PREFIX}:stats:{day.isoformat()}"
 
-    # one round trip in, one out ---------------------------------------------
+    # one command in, one out ---------------------------------------------
     def load(self, pid: str, channel: str, request_id: str | None) -> tuple[Session, str | None]:
         """The person's session (with preferences) and the answer already given to this
-        request, if Twilio is retrying it."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.get(self.session_key(pid, channel))
-        pipe.hgetall(self.prefs_key(pid))
+        request, if Twilio is retrying it: one MGET (the keys share one slot)."""
+        keys = [self.session_key(pid, channel), self.prefs_key(pid)]
         if request_id:
-            pipe.get(self.answer_key(pid, request_id))
-        results = pipe.execute()
-        raw_session, prefs = results[0], results[1]
-        cached = results[2] if request_id else None
-        prefs = {_s(k): _s(v) for k, v in (prefs or {}).items()}
-        data = _json(raw_session)
-        session = Session.from_dict(data, lang=prefs.get("lang") or None,
-                                    opted_out=prefs.get("opted_out") == "1")
-        return session, _s(cached) if cached is not None else None
+            keys.append(self.answer_key(pid, request_id))
+        raw_session, raw_prefs, *cached = self.redis.mget(keys)
+        prefs = _json(raw_prefs) or {}
+        lang = prefs.get("lang")
+        session = Session.from_dict(_json(raw_session),
+                                    lang=lang if isinstance(lang, str) and lang else None,
+                                    opted_out=prefs.get("opted_out") is True)
+        answer = cached[0] if cached else None
+        return session, _s(answer) if answer is not None else None
 
     def save(self, pid: str, channel: str, session: Session, request_id: str | None,
              answer: str | None, counters: Iterable[str] = (), today: dt.date | None = None,
              prefs_changed: bool = True) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(self.session_key(pid, channel), json.dumps(session.to_dict(), separators=(",", ":")),
-                 ex=self.session_ttl)
-        if prefs_changed:
-            prefs = {"opted_out": "1" if session.opted_out else "0"}
-            if session.lang:
-                prefs["lang"] = session.lang
-            pipe.hset(self.prefs_key(pid), mapping=prefs)
+        """The session, the preferences when they changed and the answer for retries, in
+        one script call; the daily counters join the next batch (see `count`)."""
+        keys = [self.session_key(pid, channel), self.prefs_key(pid)]
+        args = [_dumps(session.to_dict()), self.session_ttl,
+                _dumps({"lang": session.lang, "opted_out": session.opted_out})
+                if prefs_changed else ""]
         if request_id and answer is not None:
-            pipe.set(self.answer_key(pid, request_id), answer, ex=ANSWER_TTL)
-        self._count(pipe, counters, today)  # same round trip
-        pipe.execute()
+            keys.append(self.answer_key(pid, request_id))
+            args += [answer, ANSWER_TTL]
+        if self._save_script is None:  # made on first use: the client may be lazy
+            self._save_script = self.redis.register_script(SAVE_SCRIPT)
+        self._save_script(keys=keys, args=args)
+        self.count(counters, today)
 
-    def _count(self, pipe, counters: Iterable[str], today: dt.date | None) -> None:
-        """Daily usage counters (no person in them): what operators watch."""
-        counters = list(counters)
-        if counters:
-            key = self.stats_key(today or dt.date.today())
-            for name in counters:
-                pipe.hincrby(key, name, 1)
-            pipe.expire(key, STATS_TTL)
+    def count(self, counters: Iterable[str], today: dt.date | None = None) -> None:
+        """Daily usage counters (no person in them): what operators watch. They live in
+        one key that is not in the person's slot, so they are added up in this process and
+        written at most every `count_every` seconds, in one pipeline: a crash loses at most
+        that much of the counts, never a conversation."""
+        day = today or dt.date.today()
+        for name in counters:
+            self._counts[(day, name)] += 1
+        if self._counts and time.monotonic() - self._counted_at >= self.count_every:
+            self.flush_counts()
+
+    def flush_counts(self) -> None:
+        """Write the counters added up so far (kept for the next try if Redis fails)."""
+        counts, self._counts = self._counts, collections.Counter()
+        self._counted_at = time.monotonic()
+        if not counts:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for (day, name), n in counts.items():
+            pipe.hincrby(self.stats_key(day), name, n)
+        for day in {day for day, _ in counts}:
+            pipe.expire(self.stats_key(day), STATS_TTL)
+        try:
+            pipe.execute()
+        except redis.RedisError:
+            self._counts.update(counts)
+            raise
 
     def stats(self, day: dt.date) -> dict[str, int]:
+        self.flush_counts()
         return {_s(k): int(v) for k, v in self.redis.hgetall(self.stats_key(day)).items()}
 
     def allow_outbound(self, pid: str, limit: int, window: int = 3600) -> bool:
@@ -130,6 +165,10 @@ class Store:
 
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _json(raw: Any) -> dict[str, Any] | None:

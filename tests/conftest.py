@@ -41,7 +41,9 @@ def make_app(redis_server, redis_client):
     def make(**overrides):
         config = {"REDIS_URL": redis_server.url, "TWILIO_AUTH_TOKEN": TOKEN,
                   "HOTLINE_SECRET": SECRET, "HOTLINE_SKIP_SIGNATURE": "0",
-                  "TWILIO_ACCOUNT_SID": "", "CLOCK": lambda: paris(2026, 11, 27)}
+                  "TWILIO_ACCOUNT_SID": "", "CLOCK": lambda: paris(2026, 11, 27),
+                  # counters written at once, so tests may read them from another client
+                  "HOTLINE_STATS_EVERY": "0"}
         config.update(overrides)
         return create_app(config)
     return make

@@ -61,12 +61,12 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
-def start_gunicorn(redis_url: str) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(redis_url: str, **extra_env: str) -> tuple[subprocess.Popen, str]:
     """`gunicorn 'hotline:create_app()'` on a free loopback port; (process, base URL)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TWILIO_"))}
     env.update(REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=TOKEN, HOTLINE_SECRET=SECRET,
-               HOTLINE_AUDIO="0")  # every prompt as <Say>: the test reads the words
+               HOTLINE_AUDIO="0", **extra_env)  # every prompt as <Say>: the test reads the words
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
          "--timeout", "20", "--log-level", "warning", "hotline:create_app()"],
@@ -145,6 +145,21 @@ def test_one_text_conversation_hops_between_two_app_processes(two_servers, redis
     pid = Store(redis_client, SECRET.encode()).pid(number)
     assert redis_client.exists(Store.session_key(pid, "sms"))
     assert not any(number.encode() in key for key in redis_client.keys("*"))
+
+
+def test_a_stopping_worker_writes_the_usage_counters_it_holds(redis_server, redis_client):
+    """Counters are added up in each process and written once per HOTLINE_STATS_EVERY:
+    a worker stopped by gunicorn (deploy, scale down) writes what it holds on its way out."""
+    process, base = start_gunicorn(redis_server.url, HOTLINE_STATS_EVERY="3600")
+    try:
+        for i, text in enumerate(["Bonjour", "1", "AME"]):
+            sms_over_http(base, "+33611220000", text, f"SM{i:032d}")
+        assert not redis_client.keys("hl:stats:*")  # held in the worker for now
+    finally:
+        stop(process)  # SIGTERM: gunicorn stops its worker gracefully
+    [key] = redis_client.keys("hl:stats:*")
+    counts = {k.decode(): int(v) for k, v in redis_client.hgetall(key).items()}
+    assert counts["sms.text"] == 3 and counts["lang.fr"] == 1 and counts["node.topic.ame"] == 1
 
 
 def test_one_call_hops_between_two_app_processes(two_servers):

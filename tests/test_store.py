@@ -1,0 +1,100 @@
+"""The store on a real redis-server: one command to load, one to save, counters batched."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import redis
+
+from hotline.dialogue.model import Session
+from hotline.store import ANSWER_TTL, SESSION_TTL, Store
+
+DAY = dt.date(2026, 11, 27)
+
+
+@pytest.fixture
+def store(redis_client):
+    return Store(redis_client, b"secret", count_every=3600)
+
+
+def commands_sent(client: redis.Redis, action) -> list[str]:
+    """The commands redis-server received while `action` ran (from INFO commandstats)."""
+    def calls() -> dict[str, int]:
+        return {name: stats["calls"] for name, stats in client.info("commandstats").items()}
+
+    before = calls()
+    action()
+    after = calls()
+    sent = []
+    for name, n in after.items():
+        if name in ("cmdstat_info",):
+            continue
+        sent += [name.removeprefix("cmdstat_")] * (n - before.get(name, 0))
+    return sorted(sent)
+
+
+def test_a_turn_is_one_command_in_and_one_out(store, redis_client):
+    pid = store.pid("+33612345678")
+    session = Session(lang="ar", node="quiz.q2", stack=["main"], facts={"q1": "yes"}, step=3)
+    store.load(pid, "sms", "sms:SM1")  # the script is loaded on first save, not counted here
+    store.save(pid, "sms", Session(lang="ar"), None, None)
+
+    loaded = []
+    assert commands_sent(redis_client, lambda: loaded.append(store.load(pid, "sms", "sms:SM2"))) \
+        == ["mget"]
+    assert commands_sent(redis_client, lambda: store.save(
+        pid, "sms", session, "sms:SM2", "<Response/>", ["sms.text"], today=DAY,
+        prefs_changed=True)) == ["evalsha", "set", "set", "set"]  # the script's three SETs
+
+    again, cached = store.load(pid, "sms", "sms:SM2")
+    assert cached == "<Response/>"
+    assert (again.lang, again.node, again.stack, again.facts, again.step) == \
+        ("ar", "quiz.q2", ["main"], {"q1": "yes"}, 3)
+    assert 0 < redis_client.ttl(store.session_key(pid, "sms")) <= SESSION_TTL
+    assert 0 < redis_client.ttl(store.answer_key(pid, "sms:SM2")) <= ANSWER_TTL
+    assert redis_client.ttl(store.prefs_key(pid)) == -1  # preferences stay until `forget`
+
+
+def test_preferences_are_written_only_when_they_change(store, redis_client):
+    pid = store.pid("+33612345678")
+    store.save(pid, "sms", Session(lang="uk", opted_out=True), None, None)
+    sent = commands_sent(redis_client, lambda: store.save(
+        pid, "sms", Session(lang="uk", opted_out=True, node="main"), None, None,
+        prefs_changed=False))
+    assert sent == ["evalsha", "set"]
+    session, cached = store.load(pid, "voice", None)  # preferences cross channels
+    assert (session.lang, session.opted_out, session.node, cached) == ("uk", True, None, None)
+
+
+def test_damaged_values_give_a_fresh_session_not_an_error(store, redis_client):
+    pid = store.pid("+33612345678")
+    redis_client.set(store.session_key(pid, "sms"), b"\xff{not json")
+    redis_client.set(store.prefs_key(pid), b'["a list"]')
+    session, cached = store.load(pid, "sms", None)
+    assert (session.node, session.lang, session.opted_out, cached) == (None, None, False, None)
+
+
+def test_counters_are_added_up_and_written_in_one_batch(store, redis_client):
+    pid = store.pid("+33612345678")
+    for _ in range(5):
+        store.save(pid, "sms", Session(lang="fr"), None, None, ["sms.text", "lang.fr"], today=DAY)
+    assert not redis_client.exists(Store.stats_key(DAY))  # not yet: one write per interval
+    sent = commands_sent(redis_client, store.flush_counts)
+    assert sent == ["expire", "hincrby", "hincrby"]
+    assert store.stats(DAY) == {"sms.text": 5, "lang.fr": 5}
+    assert 0 < redis_client.ttl(Store.stats_key(DAY))
+
+
+def test_counters_survive_a_failed_write(redis_server, redis_client):
+    broken = Store(redis.Redis(port=1, socket_connect_timeout=0.2), b"secret", count_every=0)
+    with pytest.raises(redis.RedisError):
+        broken.count(["voice.start"], DAY)
+    broken.redis = redis_client  # Redis is back: the next write carries what was held
+    broken.count(["voice.start"], DAY)
+    assert Store(redis_client, b"secret").stats(DAY) == {"voice.start": 2}
+
+
+def test_count_every_zero_writes_at_once(redis_client):
+    store = Store(redis_client, b"secret", count_every=0)
+    store.count(["sms.text"], DAY)
+    assert redis_client.hgetall(Store.stats_key(DAY)) == {b"sms.text": b"1"}
