@@ -30,7 +30,8 @@ class Hotline:
     outbox: Outbox
     directory: Any
     speech: Any
-    rendered: dict = field(default_factory=dict)  # SMS TwiML by (language, messages)
+    rendered_sms: dict = field(default_factory=dict)  # SMS TwiML by (language, messages)
+    rendered_voice: dict = field(default_factory=dict)  # voice TwiML pieces, see render_voice
 
     def world(self) -> World:
         now = self.config.clock()

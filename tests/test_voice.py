@@ -136,3 +136,25 @@ def test_a_language_without_voice_and_no_sms_account_is_told_to_text(caller):
     caller.call()
     end = caller.press("5")
     assert end.hangup and "AIDE" in end.text
+
+
+def test_callers_at_the_same_menu_share_one_document_but_keep_their_own_action(client):
+    """Voice TwiML is built once per (language, prompts) and kept: only the <Gather> action,
+    which carries each caller's step, node and language, is put in per request."""
+    from urllib.parse import parse_qs, urlsplit
+
+    first, second = Caller(client, TOKEN, "+33698000001"), Caller(client, TOKEN, "+33698000002")
+    first.call()
+    second.call()
+    first.press("1")
+    second.press("1")
+    first.press("9")  # a repeat: one step further than the second caller
+    a, b = first.press("9"), second.press("9")
+    assert a.texts == b.texts and a.gather["numDigits"] == b.gather["numDigits"]
+    query_a = parse_qs(urlsplit(a.gather["action"]).query)
+    query_b = parse_qs(urlsplit(b.gather["action"]).query)
+    assert query_a["n"] == query_b["n"] == ["main"] and query_a["l"] == ["fr"]
+    assert query_a["s"] != query_b["s"]
+    for turn in (a, b):  # the action and the redirect (its "&t=1" escaped in the XML)
+        assert turn.redirect == turn.gather["action"] + "&t=1"
+        assert b"&amp;t=1" in turn.xml and b"urn:hotline" not in turn.xml

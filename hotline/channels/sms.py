@@ -46,7 +46,7 @@ def incoming() -> Response:
         # An SMS answer depends only on its messages and language, not on the person:
         # the same TwiML serves everyone who gets it.
         key = (session.lang, tuple(reply.says), reply.outcome, reply.silent)
-        cache = hotline().rendered
+        cache = hotline().rendered_sms
         body = cache.get(key)
         if body is None:
             response = MessagingResponse()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from urllib.parse import urlencode
+from xml.sax.saxutils import escape as xml_escape
 
 from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -23,12 +24,32 @@ bp.before_request(check_signature)
 KEYS = set("0123456789*#")
 
 
+# Stands for the <Gather> action in a cached document: the only part of a voice answer
+# that is the caller's own (their step, node and language).
+ACTION = "urn:hotline:action"
+
+
 def render_voice(session: Session, reply: Reply) -> str:
+    """The TwiML of a voice turn. Built once with the SDK per (language, prompts, what is
+    gathered) and kept, with the action URL left as a marker put in per request."""
     hl = hotline()
-    lang = session.lang or "fr"
-    response = VoiceResponse()
+    base = base_url()
+    key = (base, session.lang, tuple(reply.says), reply.expect, reply.dial)
+    pieces = hl.rendered_voice.get(key)
+    if pieces is None:
+        pieces = build_voice(hl, session.lang or "fr", reply).split(ACTION)
+        if len(hl.rendered_voice) > 20_000:  # bounded: values with free text (postcodes) vary
+            hl.rendered_voice.clear()
+        hl.rendered_voice[key] = pieces
+    if len(pieces) == 1:
+        return pieces[0]
     query = {"s": session.step, "n": session.node or "", "l": session.lang or ""}
-    action = f"{base_url()}/voice/input?{urlencode(query)}"
+    action = xml_escape(f"{base}/voice/input?{urlencode(query)}", {'"': "&quot;"})
+    return action.join(pieces)
+
+
+def build_voice(hl: Hotline, lang: str, reply: Reply) -> str:
+    response = VoiceResponse()
     if reply.expect is None:
         for say in reply.says:
             add_prompt(hl, response, say.lang or lang, say.id, say.values)
@@ -37,7 +58,7 @@ def render_voice(session: Session, reply: Reply) -> str:
         response.hangup()
         return str(response)
     expect = reply.expect
-    options = {"action": action, "method": "POST", "action_on_empty_result": True,
+    options = {"action": ACTION, "method": "POST", "action_on_empty_result": True,
                "input": "dtmf", "timeout": 6}
     if expect.kind == "key":
         options["num_digits"] = 1
@@ -53,7 +74,7 @@ def render_voice(session: Session, reply: Reply) -> str:
         add_prompt(hl, gather, say.lang or lang, say.id, say.values)
     response.append(gather)
     # Twilio runs what follows a <Gather> when it gets nothing: ask again from the action.
-    response.redirect(f"{action}&t=1", method="POST")
+    response.redirect(f"{ACTION}&t=1", method="POST")
     return str(response)
 
 
