@@ -26,6 +26,19 @@ def test_missing_or_wrong_signature_is_403_and_changes_nothing(client, redis_cli
     assert _state(redis_client) == before
 
 
+def test_the_signature_covers_the_url_exactly_as_requested(client, redis_client):
+    """Twilio signs the URL as it requests it, percent-escapes included: a query with an
+    escaped é is checked as sent, not as decoded."""
+    params = {"From": "+33611111111", "CallSid": "CA11", "Digits": "9"}
+    path = "/voice/input?s=1&n=main&l=fr&x=%C3%A9"
+    assert post(client, TOKEN, path, params).status_code == 200
+    decoded = sign(TOKEN, "http://localhost/voice/input?s=1&n=main&l=fr&x=é", params)
+    before = _state(redis_client)
+    assert client.post(path, data=params,
+                       headers={"X-Twilio-Signature": decoded}).status_code == 403
+    assert _state(redis_client) == before
+
+
 def test_signature_over_the_public_url_behind_a_proxy(client):
     params = {"From": "+33611111111", "Body": "AIDE", "MessageSid": "SM10"}
     signature = sign(TOKEN, "https://hotline.example.org/sms", params)

@@ -29,6 +29,11 @@ def base_url() -> str:
 
 def public_url() -> str:
     """The URL Twilio requested and signed."""
+    # The request line as it came (gunicorn's RAW_URI, werkzeug's REQUEST_URI): the exact
+    # path and query Twilio signed, and cheaper than rebuilding them from request.url.
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    if raw.startswith("/"):
+        return base_url() + raw
     # request.url re-quotes the path as the client sent it (%00 stays %00)
     url = urlsplit(request.url)
     return base_url() + url.path + (f"?{url.query}" if url.query else "")
