@@ -1,4 +1,4 @@
-"""The `hotline` command: serve, simulate, content check, forget."""
+"""The `hotline` command: serve, simulate, content, audio, stats, worker, forget."""
 from __future__ import annotations
 
 import datetime as dt
@@ -240,6 +240,38 @@ def stats(days: int) -> None:
     click.echo(" " * width + "".join(f"{d:%d/%m}".rjust(7) for d in dates))
     for name in sorted(table):
         click.echo(name.ljust(width) + "".join(str(table[name].get(d, "")).rjust(7) for d in dates))
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="send what is queued, then stop")
+@click.option("--simple", is_flag=True, help="run jobs in this process (no fork per job)")
+def worker(burst: bool, simple: bool) -> None:
+    """Send the queued SMS copies (the Procfile's `worker`): an RQ worker on REDIS_URL.
+
+    Unlike `rq worker --url`, it understands every REDIS_URL the hotline does
+    (redis+sentinel:// included)."""
+    from rq import SimpleWorker, Worker
+
+    from .app import redis_client
+    from .config import Config
+    from .outbound import QUEUE
+
+    config = Config.load()
+    if not config.redis_url:
+        raise click.ClickException("set REDIS_URL to the hotline's Redis")
+    connection = redis_client(config.redis_url)
+    from redis.cluster import RedisCluster
+
+    if isinstance(connection, RedisCluster):
+        # RQ's keys (queue, job, registries) cannot share one hash slot.
+        raise click.ClickException(
+            "RQ cannot queue on a Redis Cluster: the web processes send SMS copies "
+            "themselves; scale the `worker` process to 0")
+    if not (config.account_sid and config.auth_token):
+        click.echo("warning: TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set: "
+                   "queued copies will fail", err=True)
+    worker_class = SimpleWorker if simple else Worker
+    worker_class([QUEUE], connection=connection).work(burst=burst)
 
 
 @main.command()

@@ -16,6 +16,7 @@ import time
 from typing import Any, Iterable
 
 import redis
+from redis.cluster import RedisCluster
 
 from .dialogue.model import Session
 
@@ -160,7 +161,11 @@ class Store:
         return len(keys)
 
     def ping(self) -> bool:
-        return bool(self.redis.ping())
+        """Whether Redis answers; on a cluster, every primary (each holds some people)."""
+        client = getattr(self.redis, "_get", lambda: self.redis)()  # LazyRedis or a client
+        if isinstance(client, RedisCluster):
+            return bool(client.ping(target_nodes=RedisCluster.PRIMARIES))
+        return bool(client.ping())
 
 
 def _s(value: Any) -> str:

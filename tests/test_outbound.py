@@ -44,3 +44,30 @@ def test_nothing_is_queued_without_an_account(redis_client):
     outbox = Outbox(redis_client, None, None, b"s", inline=False)
     outbox.send("+33612345678", "+33100000000", ["x"])
     assert Queue(QUEUE, connection=redis_client).count == 0
+
+
+def queue_and_work(redis_url: str, connection, monkeypatch) -> list[str]:
+    """Queue one copy as the web process does, run `hotline worker --burst --simple` on
+    REDIS_URL, and return the bodies it posted to Twilio."""
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setenv("HOTLINE_SECRET", "s3cret")
+    Outbox(connection, ACCOUNT, "token", b"s3cret", inline=False).send(
+        "+33612345678", "+33100000000", ["your caisse: CPAM 93"])
+    with rsps.RequestsMock() as mock:
+        mock.add(rsps.POST, URL, json={"sid": "SM" + "9" * 32}, status=201)
+        result = CliRunner().invoke(main, ["worker", "--burst", "--simple"])
+        assert result.exit_code == 0, result.output
+        return [c.request.body for c in mock.calls]
+
+
+def test_the_hotline_worker_command_sends_what_the_web_queued(redis_server, redis_client,
+                                                              monkeypatch):
+    [body] = queue_and_work(redis_server.url, redis_client, monkeypatch)
+    assert "To=%2B33612345678" in body and "CPAM+93" in body
+    assert Queue(QUEUE, connection=redis_client).count == 0

@@ -287,6 +287,16 @@ def test_a_conversation_a_call_and_an_erasure_on_redis_cluster(redis_cluster):
     store.redis.close()
 
 
+def test_the_worker_command_says_rq_cannot_run_on_a_cluster(redis_cluster, monkeypatch):
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    monkeypatch.setenv("REDIS_URL", redis_cluster[0])
+    result = CliRunner().invoke(main, ["worker", "--burst"])
+    assert result.exit_code != 0 and "scale the `worker` process to 0" in result.output
+
+
 # --------------------------------------------------------------------------- Sentinel
 def test_sentinel_urls_become_sentinel_managed_clients():
     from redis.sentinel import SentinelConnectionPool
@@ -323,7 +333,8 @@ def test_plain_urls_still_give_one_server_clients(redis_server):
     assert unix["path"] == "/tmp/none.sock" and unix["db"] == 3
 
 
-def test_a_real_sentinel_points_the_app_at_its_master(redis_server, redis_client, tmp_path):
+def test_a_real_sentinel_points_the_app_at_its_master(redis_server, redis_client, tmp_path,
+                                                      monkeypatch):
     binary = redis_server_binary()
     port = free_port()
     conf = tmp_path / "sentinel.conf"
@@ -351,6 +362,31 @@ def test_a_real_sentinel_points_the_app_at_its_master(redis_server, redis_client
         assert shown("main.menu", "sms", texter.says("1"))
         pid = Store(redis_client, SECRET.encode()).pid(texter.number)
         assert redis_client.exists(Store.session_key(pid, "sms"))  # it is the master
+        # `hotline worker` finds the queue through the same Sentinel URL (`rq worker --url`
+        # could not)
+        from .test_outbound import queue_and_work
+
+        url = f"redis+sentinel://127.0.0.1:{port}/hotline"
+        [body] = queue_and_work(url, make_client(url), monkeypatch)
+        assert "CPAM+93" in body
         probe.close()
     finally:
         stop(process)
+
+
+def test_healthz_sees_one_cluster_node_down(redis_cluster):
+    """Every primary holds some people: /healthz pings them all, not one. Stops a node, so
+    it runs last of the cluster tests (the fixture is per module)."""
+    url, ports = redis_cluster
+    app = create_app({"REDIS_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "HOTLINE_SECRET": SECRET,
+                      "HOTLINE_AUDIO": "0", "TWILIO_ACCOUNT_SID": ""})
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    redis.Redis(port=ports[-1]).shutdown(nosave=True)
+    started = time.monotonic()
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json["redis"].startswith("unreachable")
+    assert time.monotonic() - started < 10
+    # and a text still gets an answer (stateless if that person's node is the one down)
+    texter = Texter(client, TOKEN, number="+33612000009")
+    assert texter.says("AME")
