@@ -119,3 +119,18 @@ def test_conditions():
     assert rules.holds({"all": [["path", "==", "ame_check"], {"any": [["a", ">", 9], ["b", ">", 9]]}]}, facts)
     with pytest.raises(ValueError):
         rules.holds({"none": []}, facts)
+
+
+def test_a_say_carries_only_the_values_its_words_use(script):
+    """Two people who get the same words get equal Says, whatever else they told us: the
+    channels reuse what they rendered for a Say, so stray facts would defeat that."""
+    after_quiz = Session(lang="fr", node="main", facts={"household": 3, "income": 700,
+                                                         "territory": "metro"})
+    stranger = Session(lang="fr", node="main")
+    _, [ame_a] = run(script, after_quiz, "sms", "AME")
+    _, [ame_b] = run(script, stranger, "sms", "AME")
+    assert ame_a.says == ame_b.says
+    [topic] = [s for s in ame_a.says if "ceiling_month" in s.values]
+    assert set(topic.values) == {"ceiling_month"}  # this year's amount, nothing else
+    _, [help_a] = run(script, after_quiz, "sms", "AIDE")
+    assert all(not s.params for s in help_a.says)

@@ -105,6 +105,7 @@ class Script:
     parameters: dict[str, Any]
     settings: dict[str, Any]
     budgets: dict[str, Any]
+    _placeholders: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     # -- where things are -------------------------------------------------
     @property
@@ -131,6 +132,20 @@ class Script:
     # -- messages ---------------------------------------------------------
     def message(self, lang: str, msg_id: str) -> Message | None:
         return self.messages.get(lang, {}).get(msg_id)
+
+    def placeholders(self, msg_id: str) -> frozenset[str]:
+        """The {names} a message uses, in any language or channel (the check keeps them
+        the same everywhere)."""
+        names = self._placeholders.get(msg_id)
+        if names is None:
+            found = set()
+            for by_id in self.messages.values():
+                msg = by_id.get(msg_id)
+                if msg is not None:
+                    found.update(_PLACEHOLDER.findall(msg.sms))
+                    found.update(_PLACEHOLDER.findall(msg.voice or ""))
+            names = self._placeholders[msg_id] = frozenset(found)
+        return names
 
     def text(self, lang: str, msg_id: str, channel: str,
              params: Mapping[str, str] | None = None) -> str:

@@ -242,13 +242,13 @@ class _Turn:
                 says += [Say.of("language.sms_only", lang=c) for c in ("fr", "en") if c in codes]
             return Reply(says)
         if t in ("menu", "question", "number", "postcode", "resume"):
-            return Reply([Say.of(node.prompt, **self._params())])
+            return Reply([self._say_filled(node.prompt)])
         if t == "outcome":
             self.s.facts["outcome"] = node.id
-            says = [Say.of(node.get("message"), **self._params())]
+            says = [self._say_filled(node.get("message"))]
             for add in node.get("adds") or []:
                 if rules.holds(add["when"], self.s.facts):
-                    says.append(Say.of(add["message"], **self._params()))
+                    says.append(self._say_filled(add["message"]))
             if voice:
                 says.append(Say.of(node.get("footer", "voice.after_outcome")))
             return Reply(says, outcome=node.get("code"))
@@ -257,13 +257,22 @@ class _Turn:
         if t == "comede":
             return self._comede_reply(node)
         # answer, help: a message and, by voice, what the keys do now
-        return self._footered(node, [Say.of(node.get("message"), **self._params())])
+        return self._footered(node, [self._say_filled(node.get("message"))])
 
-    def _params(self) -> dict[str, Any]:
-        """Placeholders a message may use: this year's amounts, then the person's facts."""
-        params = rules.reference_amounts(self.script.parameters, self.world.today)
-        params.update((k, v) for k, v in self.s.facts.items() if isinstance(v, (int, float, str)))
-        return params
+    def _say_filled(self, msg_id: str) -> Say:
+        """A message with the values its words use: the person's facts, else this year's
+        amounts. Only those: two people who get the same words get the same Say (and the
+        channels can reuse what they rendered for it)."""
+        wanted = self.script.placeholders(msg_id)
+        if not wanted:
+            return Say.of(msg_id)
+        facts = self.s.facts
+        params = {k: facts[k] for k in wanted
+                  if k in facts and isinstance(facts[k], (int, float, str))}
+        if len(params) < len(wanted):
+            amounts = rules.reference_amounts(self.script.parameters, self.world.today)
+            params.update((k, amounts[k]) for k in wanted if k not in params and k in amounts)
+        return Say.of(msg_id, **params)
 
     def _with(self, first: list[Say], reply: Reply) -> Reply:
         reply.says = first + reply.says
