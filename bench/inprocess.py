@@ -35,7 +35,7 @@ def environ_for(path: str, signature: str, body: str) -> dict:
     return {
         "REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "PATH_INFO": path_only,
         "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": HOST,
+        "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": HOST, "RAW_URI": path,  # as gunicorn
         "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(raw)),
         "HTTP_X_TWILIO_SIGNATURE": signature, "wsgi.input": io.BytesIO(raw),
         "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.multithread": False,
