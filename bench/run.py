@@ -373,6 +373,30 @@ def version(command: list[str]) -> str:
 
 
 # --------------------------------------------------------------------------- report
+def combine(rounds: list[dict]) -> dict:
+    """One server's rounds as one row: medians of rates and latencies, totals of counts and
+    CPU time (so CPU per request is over all rounds), the highest memory."""
+    if len(rounds) == 1:
+        return rounds[0]
+    median = lambda key: statistics.median(r[key] for r in rounds)  # noqa: E731
+    total = lambda key: sum(r.get(key, 0) for r in rounds)  # noqa: E731
+    singles = [r["single"]["p50_ms"] for r in rounds if r.get("single")]
+    combined = dict(rounds[0])
+    combined.update(
+        {key: median(key) for key in ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "ready_s")},
+        **{key: total(key) for key in ("non2xx", "socket_errors", "timeouts", "requests",
+                                       "repeated", "cpu_servers_s", "cpu_busy_s",
+                                       "cpu_loadgen_s", "cpu_capacity_s", "window_s")},
+        single={"p50_ms": statistics.median(singles)} if singles else None,
+        worker_hwm_mib=[max(m) for m in zip(*(r["worker_hwm_mib"] for r in rounds))],
+        worker_pss_mib=[max(m) for m in zip(*(r["worker_pss_mib"] for r in rounds))],
+    )
+    if combined.get("same_as_recorded") is not None:
+        combined["same_as_recorded"] = min(r["same_as_recorded"] for r in rounds)
+        combined["diffs"] = [d for r in rounds for d in r["diffs"]]
+    return combined
+
+
 def report(machine: dict, args, runs: list[dict], startup: dict, lookup: dict, memory: dict,
            pool_info: dict) -> str:
     lines = []
@@ -388,6 +412,12 @@ def report(machine: dict, args, runs: list[dict], startup: dict, lookup: dict, m
         f"{pool_info['people']:,} numbers ({pool_info['slots']} talking at once; "
         f"{pool_info['sms_share']:.0%} SMS, {pool_info['voice_share']:.0%} voice)")
     add("")
+    per_round = runs
+    runs = [combine([r for r in per_round if r["name"] == name])
+            for name in dict.fromkeys(r["name"] for r in per_round)]
+    if args.rounds > 1:
+        add(f"{args.rounds} rounds, servers alternating; each figure is the median of its "
+            "rounds (errors and requests: totals; memory: the highest)")
     head = (f"{'server':<9} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
             f"{'errors':>6} {'requests':>8} {'CPU ms/req':>10} {'1-conn p50':>10} "
             f"{'peak RSS/worker MiB':>19} {'PSS MiB':>7} {'ready s':>7} {'others CPU':>10}")
@@ -409,7 +439,12 @@ def report(machine: dict, args, runs: list[dict], startup: dict, lookup: dict, m
         hot = by_name["hotline"]
         for other in ("bare", "bare+sig"):
             if other in by_name:
-                add(f"throughput hotline/{other}: {hot['rps'] / by_name[other]['rps']:.2f}")
+                ratios = [h["rps"] / o["rps"] for h, o in zip(
+                    (r for r in per_round if r["name"] == "hotline"),
+                    (r for r in per_round if r["name"] == other))]
+                add(f"throughput hotline/{other}: {statistics.median(ratios):.2f}"
+                    + (f" (rounds: {', '.join(f'{x:.2f}' for x in ratios)})"
+                       if len(ratios) > 1 else ""))
         if hot.get("same_as_recorded") is not None:
             add(f"hotline answers checked before the load: {hot['same_as_recorded']}/"
                 f"{hot['checked_steps']} identical to the recorded conversations"
@@ -464,6 +499,9 @@ def main() -> int:
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--servers", default="bare,bare+sig,hotline")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every server this many times, alternating; the table shows "
+                             "medians")
     parser.add_argument("--conversations", type=int, default=10_000,
                         help="active conversations for the Redis memory figure")
     parser.add_argument("--time-limit", type=float, default=300.0, help="abort after this many s")
@@ -503,7 +541,8 @@ def main() -> int:
         env = clean_env(REDIS_URL=redis_server.url, TWILIO_AUTH_TOKEN=TOKEN, HOTLINE_SECRET=SECRET)
         print(f"redis-server at {redis_server.url}; recording conversations ...", flush=True)
         app = create_app({"REDIS_URL": redis_server.url, "TWILIO_AUTH_TOKEN": TOKEN,
-                          "HOTLINE_SECRET": SECRET, "TWILIO_ACCOUNT_SID": ""})
+                          "HOTLINE_SECRET": SECRET, "TWILIO_ACCOUNT_SID": "",
+                          "HOTLINE_STATS_EVERY": "0"})
         personas = loadgen.record(app, TOKEN)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -525,18 +564,22 @@ def main() -> int:
             "bare+sig": ("bare_app:create_app()", {"BARE_MODE": "signed"}, ["--pythonpath", str(BENCH)]),
             "hotline": ("hotline:create_app()", {}, []),
         }
-        for name in args.servers.split(","):
-            app_spec, extra_env, extra_args = servers[name]
-            client.flushall()
-            print(f"{name}: starting gunicorn, {args.warmup:g} s warm-up, "
-                  f"{args.duration:g} s of load ...", flush=True)
-            server = Server(name, app_spec, port, args, {**env, **extra_env}, workdir, extra_args)
-            result = bench_server(args, server, pool_file, spare, redis_server.process.pid,
-                                  compare=name == "hotline")
-            server.stop()
-            server = None
-            runs.append(result)
-            time.sleep(0.5)
+        # Servers alternate within each round, so a slow spell of a shared machine hits
+        # every server of that round rather than one of them.
+        for round_no in range(1, args.rounds + 1):
+            for name in args.servers.split(","):
+                app_spec, extra_env, extra_args = servers[name]
+                client.flushall()
+                print(f"{name} (round {round_no}/{args.rounds}): starting gunicorn, "
+                      f"{args.warmup:g} s warm-up, {args.duration:g} s of load ...", flush=True)
+                server = Server(name, app_spec, port, args, {**env, **extra_env}, workdir,
+                                extra_args)
+                result = bench_server(args, server, pool_file, spare, redis_server.process.pid,
+                                      compare=name == "hotline")
+                server.stop()
+                server = None
+                runs.append(dict(result, round=round_no))
+                time.sleep(0.5)
 
         print("postcode lookups and Redis memory ...", flush=True)
         from hotline.app import shared_directory
