@@ -324,7 +324,8 @@ def _comede_confirmed(status: str) -> bool:
 
 
 class Directory:
-    """All directory tables, built once at start-up; every lookup is a dict access.
+    """All directory tables, read once at start-up; a postcode's answer is worked out on
+    its first lookup (about 0.1 ms) and kept, so every later lookup is a dict access.
 
     Build it with :meth:`load`. It is read-only afterwards and safe to share between
     threads and requests.
@@ -350,7 +351,10 @@ class Directory:
             for c in self._centres if c.lat is not None and c.lon is not None)
         self._cpam_rows = cpam_rows  # raw rows, kept for problems() only
         self._load_problems = load_problems
-        self._postcodes: dict[str, PostcodeLookup] = {}  # every known postcode -> answer
+        self._places: dict[str, list[_PlaceRow]] = {}  # every known postcode -> its rows
+        # Answers are worked out on a postcode's first lookup, then kept: doing all 6,328
+        # at load time took most of the service's start-up.
+        self._postcodes: dict[str, PostcodeLookup] = {}
         self._communes: dict[str, tuple[Commune, ...]] = {}  # postcode -> communes, main first
 
     # -- loading ----------------------------------------------------------------
@@ -433,7 +437,7 @@ class Directory:
         return tuple(contacts)
 
     def _load_postcodes(self, path: pathlib.Path) -> None:
-        """Group postcodes.csv by postcode and precompute the answer for each one.
+        """Group postcodes.csv by postcode (answers are worked out on first lookup).
 
         Read with a plain csv.reader (35,000 rows): DictReader doubles the start-up time.
         """
@@ -467,11 +471,22 @@ class Directory:
                     _float_or_none(record[lat_col]), _float_or_none(record[lon_col]),
                     int(population) if population.isdigit() else -1,
                 ))
-        for code, rows in groups.items():
-            places = [r for r in rows if r.insee]  # rows without commune: 97150, 98000, 987xx...
-            self._communes[code] = tuple(
-                Commune(r.name, r.insee, r.departement_code) for r in places)
-            self._postcodes[code] = self._answer(code, places)
+        # rows without commune: 97150, 98000, 987xx... (known postcodes all the same)
+        self._places = {code: [r for r in rows if r.insee] for code, rows in groups.items()}
+
+    def _known(self, code: str) -> PostcodeLookup | None:
+        """The answer for a known postcode (computed on first use), None for others."""
+        found = self._postcodes.get(code)
+        if found is None:
+            places = self._places.get(code)
+            if places is None:
+                return None
+            found = self._postcodes[code] = self._answer(code, places)
+        return found
+
+    def postcodes(self) -> list[str]:
+        """Every postcode the data knows, in file order."""
+        return list(self._places)
 
     def _answer(self, code: str, places: list[_PlaceRow]) -> PostcodeLookup:
         """The full answer for one known postcode (computed once, at load time)."""
@@ -559,7 +574,7 @@ class Directory:
         Never raises: None, emoji, or a 5,000-character message give status "invalid".
         """
         if type(text) is str and len(text) == 5:  # fast path: exactly a known postcode
-            found = self._postcodes.get(text)
+            found = self._postcodes.get(text) or self._known(text)
             if found is not None:
                 return found
         try:
@@ -568,7 +583,7 @@ class Directory:
             return PostcodeLookup(status="invalid", postcode="")
         if code is None:
             return PostcodeLookup(status="invalid", postcode=cleaned)
-        found = self._postcodes.get(code)
+        found = self._known(code)
         if found is None:  # CEDEX codes, 00000, 75000...
             return PostcodeLookup(status="unknown", postcode=code)
         return found
@@ -579,7 +594,13 @@ class Directory:
             code, _ = _extract_postcode(text)
         except Exception:
             return ()
-        return self._communes.get(code or "", ())
+        found = self._communes.get(code or "")
+        if found is None:
+            places = self._places.get(code or "", ())
+            found = tuple(Commune(r.name, r.insee, r.departement_code) for r in places)
+            if places:
+                self._communes[code] = found
+        return found
 
     def caisses_for(self, departement_code: str) -> tuple[Caisse, ...]:
         """All caisse rows of a département ("93", "2A", "976"); () if none."""

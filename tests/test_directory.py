@@ -212,7 +212,7 @@ def test_corsica_2b_has_no_address(directory):
 
 
 def test_every_20xxx_postcode_goes_to_2a_or_2b(directory):
-    corsican = [code for code in directory._postcodes if code.startswith("20")]
+    corsican = [code for code in directory.postcodes() if code.startswith("20")]
     assert len(corsican) > 100
     for code in corsican:
         result = directory.lookup(code)
@@ -312,7 +312,8 @@ def test_33220_main_commune_in_gironde_with_dordogne_communes(directory):
 
 
 def test_sixteen_cross_departement_postcodes(directory):
-    spanning = sorted(code for code, r in directory._postcodes.items() if len(r.departements) > 1)
+    spanning = sorted(code for code in directory.postcodes()
+                      if len(directory.lookup(code).departements) > 1)
     assert spanning == ["01200", "01410", "01590", "05110", "05130", "05160", "05700", "06260",
                         "13780", "21340", "33220", "37160", "42620", "43450", "48250", "52100"]
 
