@@ -509,9 +509,12 @@ def main() -> int:
                              "medians")
     parser.add_argument("--conversations", type=int, default=10_000,
                         help="active conversations for the Redis memory figure")
-    parser.add_argument("--time-limit", type=float, default=300.0, help="abort after this many s")
+    parser.add_argument("--time-limit", type=float,
+                        help="abort after this many s (default: 300 per round)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
+    if args.time_limit is None:
+        args.time_limit = 300.0 * args.rounds
     if args.loadgen == "auto":
         args.loadgen = "wrk" if shutil.which("wrk") else "python"
 
