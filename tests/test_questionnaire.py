@@ -252,3 +252,23 @@ def test_changing_a_ceiling_is_one_line_of_data(tmp_path, make_app):
     for body in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1"]:
         texter.send(body)
     assert as_sms(opening("fr", "quiz.out.ame", "sms")) in texter.says("900")  # 10 800 a year
+
+
+def test_the_css_cost_quoted_is_data_too(tmp_path, make_app):
+    """'8 à 30 € par mois' comes from parameters.yaml (RULES.md §3), not from each of the
+    eight translations: a new scale is one line."""
+    import shutil
+
+    texter = Texter(make_app().test_client(), TOKEN, number="+33611000001")
+    texter.send("Bonjour")
+    texter.send("1")
+    assert "8 à 30 € par mois" in texter.says("CSS")
+    scripts = tmp_path / "ivr_scripts"
+    shutil.copytree(SCRIPT.root, scripts)
+    params = scripts / "parameters.yaml"
+    params.write_text(params.read_text().replace('"under 30": 8,', '"under 30": 9,'))
+    app = make_app(HOTLINE_SCRIPTS=str(scripts))
+    texter = Texter(app.test_client(), TOKEN, number="+33611000002")
+    texter.send("Hello")
+    texter.send("2")
+    assert "9 to 30 EUR a month" in texter.says("CSS")

@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from ..dialogue import rules
 from ..sms_segments import count, fold_for_sms
 from .script import REFERENCE_LANG, Script, node_messages, node_targets
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 FACTUAL = ("topic.", "quiz.out.", "quiz.add.")
 STALE_AFTER = dt.timedelta(days=548)  # 18 months: the rules change every April
-SAMPLE = "1234"  # a placeholder is counted as four characters
+SAMPLE = "1234"  # a person's value (household, ceiling for their size): four characters
 
 
 @dataclass
@@ -54,14 +55,17 @@ def budget_for(script: Script, msg_id: str) -> dict:
     return script.budgets.get("default", {})
 
 
-def sms_form(script: Script, lang: str, text: str) -> str:
-    text = PLACEHOLDER.sub(SAMPLE, text)
+def sms_form(script: Script, lang: str, text: str, amounts: dict[str, str] | None = None) -> str:
+    """The SMS as sent: this year's amounts as they are, other values as SAMPLE."""
+    amounts = amounts or {}
+    text = PLACEHOLDER.sub(lambda m: amounts.get(m.group(1), SAMPLE), text)
     return fold_for_sms(text) if script.languages[lang].sms_fold else text
 
 
 def check(script: Script, today: dt.date, directory=None, speech=None) -> Report:
     report = Report()
     fault, note = report.faults.append, report.notes.append
+    amounts = {k: str(v) for k, v in rules.reference_amounts(script.parameters, today).items()}
 
     # the tree
     alive = reachable(script)
@@ -104,7 +108,7 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
                     fault(f"{lang} {msg_id}: {form} placeholders differ from French")
                 if lang not in (REFERENCE_LANG, "en") and text == base_text and _has_words(text):
                     fault(f"{lang} {msg_id}: {form} text is the French text (untranslated)")
-            sms = sms_form(script, lang, msg.sms)
+            sms = sms_form(script, lang, msg.sms, amounts)
             seg = count(sms)
             report.segments[(lang, msg_id)] = (seg.encoding, seg.segments)
             budget = msg.budget or budget_for(script, msg_id).get(
@@ -128,7 +132,7 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
                 extra = script.message(lang, add["message"])
                 if not main or not extra:
                     continue
-                seg = count(sms_form(script, lang, main.sms + "\n" + extra.sms))
+                seg = count(sms_form(script, lang, main.sms + "\n" + extra.sms, amounts))
                 limit = budget_for(script, "quiz.out.").get(
                     "gsm7" if seg.encoding == "GSM-7" else "ucs2")
                 if limit and seg.segments > limit:

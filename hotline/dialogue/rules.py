@@ -51,9 +51,13 @@ def reference_amounts(parameters: Mapping[str, Any], today: dt.date) -> dict[str
         return {}
     metro = ceilings(parameters, "metro", 1, today)
     dom = ceilings(parameters, "dom", 1, today)
-    return {"ceiling_month": metro["ceiling_free_month"],
-            "part_month": metro["ceiling_part_month"],
-            "ceiling_month_dom": dom["ceiling_free_month"]}
+    amounts = {"ceiling_month": metro["ceiling_free_month"],
+               "part_month": metro["ceiling_part_month"],
+               "ceiling_month_dom": dom["ceiling_free_month"]}
+    if "css_participation_monthly" in parameters:
+        by_age = in_force(parameters["css_participation_monthly"]["values"], today)["by_age"]
+        amounts.update(css_cost_min=min(by_age.values()), css_cost_max=max(by_age.values()))
+    return amounts
 
 
 def round_about(amount: float) -> int:
