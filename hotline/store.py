@@ -110,7 +110,10 @@ class Store:
         if self._save_script is None:  # made on first use: the client may be lazy
             self._save_script = self.redis.register_script(SAVE_SCRIPT)
         self._save_script(keys=keys, args=args)
-        self.count(counters, today)
+        try:
+            self.count(counters, today)
+        except redis.RedisError:
+            pass  # the state is saved; the counters are kept for the next write
 
     def count(self, counters: Iterable[str], today: dt.date | None = None) -> None:
         """Daily usage counters (no person in them): what operators watch. They live in
