@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import atexit
 import functools
-import weakref
 import logging
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
