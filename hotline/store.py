@@ -12,6 +12,8 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
+import threading
 import time
 from typing import Any, Iterable
 
@@ -20,12 +22,30 @@ from redis.cluster import RedisCluster
 
 from .dialogue.model import Session
 
+log = logging.getLogger("hotline.store")
+
 SESSION_TTL = 30 * 60
 # Twilio retries (opt-in) and the fallback URL come within seconds of the first request:
 # an answer kept for a retry need not live as long as the conversation.
 ANSWER_TTL = 5 * 60
 STATS_TTL = 400 * 24 * 3600  # a little over a year of daily counters
 PREFIX = "hl"
+
+# KEYS: session, prefs[, answer] -> their values (nil when absent). Preferences written as
+# a hash by earlier versions are turned into today's JSON string on the way.
+LOAD_SCRIPT = """
+local prefs = redis.pcall('GET', KEYS[2])
+if type(prefs) == 'table' and prefs.err then
+  local fields = redis.call('HGETALL', KEYS[2])
+  local old = {}
+  for i = 1, #fields, 2 do old[fields[i]] = fields[i + 1] end
+  prefs = cjson.encode({lang = old.lang or false, opted_out = old.opted_out == '1'})
+  redis.call('SET', KEYS[2], prefs)
+end
+local answer = false
+if KEYS[3] then answer = redis.call('GET', KEYS[3]) end
+return {redis.call('GET', KEYS[1]), prefs, answer}
+"""
 
 # KEYS: session, prefs[, answer]. ARGV: session JSON, its TTL, prefs JSON ("": unchanged)
 # [, answer, its TTL]. All keys share the person's hash tag: one slot, also on a cluster.
@@ -52,7 +72,9 @@ class Store:
         self.count_every = count_every
         self._counts: collections.Counter = collections.Counter()
         self._counted_at = time.monotonic()
+        self._load_script = None
         self._save_script = None
+        self._counts_lock = threading.Lock()  # gthread workers share this store
 
     def pid(self, phone: str) -> str:
         return pseudonym(self.secret, phone)
@@ -82,17 +104,18 @@ class Store:
     # one command in, one out ---------------------------------------------
     def load(self, pid: str, channel: str, request_id: str | None) -> tuple[Session, str | None]:
         """The person's session (with preferences) and the answer already given to this
-        request, if Twilio is retrying it: one MGET (the keys share one slot)."""
+        request, if Twilio is retrying it: one script call (the keys share one slot)."""
         keys = [self.session_key(pid, channel), self.prefs_key(pid)]
         if request_id:
             keys.append(self.answer_key(pid, request_id))
-        raw_session, raw_prefs, *cached = self.redis.mget(keys)
+        if self._load_script is None:  # made on first use: the client may be lazy
+            self._load_script = self.redis.register_script(LOAD_SCRIPT)
+        raw_session, raw_prefs, answer = self._load_script(keys=keys)
         prefs = _json(raw_prefs) or {}
         lang = prefs.get("lang")
         session = Session.from_dict(_json(raw_session),
                                     lang=lang if isinstance(lang, str) and lang else None,
                                     opted_out=prefs.get("opted_out") is True)
-        answer = cached[0] if cached else None
         return session, _s(answer) if answer is not None else None
 
     def save(self, pid: str, channel: str, session: Session, request_id: str | None,
@@ -112,8 +135,8 @@ class Store:
         self._save_script(keys=keys, args=args)
         try:
             self.count(counters, today)
-        except redis.RedisError:
-            pass  # the state is saved; the counters are kept for the next write
+        except redis.RedisError:  # the state is saved; the counters wait for the next write
+            log.warning("redis: usage counters not written yet, kept for the next try")
 
     def count(self, counters: Iterable[str], today: dt.date | None = None) -> None:
         """Daily usage counters (no person in them): what operators watch. They live in
@@ -121,15 +144,18 @@ class Store:
         written at most every `count_every` seconds, in one pipeline: a crash loses at most
         that much of the counts, never a conversation."""
         day = today or dt.date.today()
-        for name in counters:
-            self._counts[(day, name)] += 1
-        if self._counts and time.monotonic() - self._counted_at >= self.count_every:
+        with self._counts_lock:
+            for name in counters:
+                self._counts[(day, name)] += 1
+            due = bool(self._counts) and time.monotonic() - self._counted_at >= self.count_every
+        if due:
             self.flush_counts()
 
     def flush_counts(self) -> None:
         """Write the counters added up so far (kept for the next try if Redis fails)."""
-        counts, self._counts = self._counts, collections.Counter()
-        self._counted_at = time.monotonic()
+        with self._counts_lock:  # one thread takes the batch; others add to a new one
+            counts, self._counts = self._counts, collections.Counter()
+            self._counted_at = time.monotonic()
         if not counts:
             return
         pipe = self.redis.pipeline(transaction=False)
@@ -140,7 +166,8 @@ class Store:
         try:
             pipe.execute()
         except redis.RedisError:
-            self._counts.update(counts)
+            with self._counts_lock:
+                self._counts.update(counts)
             raise
 
     def stats(self, day: dt.date) -> dict[str, int]:

@@ -36,12 +36,12 @@ def commands_sent(client: redis.Redis, action) -> list[str]:
 def test_a_turn_is_one_command_in_and_one_out(store, redis_client):
     pid = store.pid("+33612345678")
     session = Session(lang="ar", node="quiz.q2", stack=["main"], facts={"q1": "yes"}, step=3)
-    store.load(pid, "sms", "sms:SM1")  # the script is loaded on first save, not counted here
+    store.load(pid, "sms", "sms:SM1")  # the scripts are loaded on first use, not counted here
     store.save(pid, "sms", Session(lang="ar"), None, None)
 
     loaded = []
     assert commands_sent(redis_client, lambda: loaded.append(store.load(pid, "sms", "sms:SM2"))) \
-        == ["mget"]
+        == ["evalsha", "get", "get", "get"]  # the script's reads: session, prefs, answer
     assert commands_sent(redis_client, lambda: store.save(
         pid, "sms", session, "sms:SM2", "<Response/>", ["sms.text"], today=DAY,
         prefs_changed=True)) == ["evalsha", "set", "set", "set"]  # the script's three SETs
@@ -98,3 +98,46 @@ def test_count_every_zero_writes_at_once(redis_client):
     store = Store(redis_client, b"secret", count_every=0)
     store.count(["sms.text"], DAY)
     assert redis_client.hgetall(Store.stats_key(DAY)) == {b"sms.text": b"1"}
+
+
+def test_preferences_stored_as_a_hash_by_earlier_versions_are_kept(store, redis_client):
+    """Before one-command loads, preferences were a hash: an opted-out person must stay
+    opted out, and a language stay chosen, across the upgrade."""
+    pid = store.pid("+33612345678")
+    redis_client.hset(store.prefs_key(pid), mapping={"opted_out": "1", "lang": "ti"})
+    session, _ = store.load(pid, "sms", "sms:SM1")
+    assert (session.lang, session.opted_out) == ("ti", True)
+    assert redis_client.type(store.prefs_key(pid)) == b"string"  # converted on the way
+    assert store.load(pid, "voice", None)[0].lang == "ti"
+    redis_client.hset("hl:{other}:prefs", mapping={"opted_out": "0"})
+    assert store.load("other", "sms", None)[0].lang is None
+
+
+def test_counters_added_from_many_threads_are_written_once_each(redis_client):
+    """gthread workers share one store: no count lost or written twice, no error."""
+    import sys
+    import threading
+
+    store = Store(redis_client, b"secret", count_every=0)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(500):
+                store.count(["sms.text"], DAY)
+        except Exception as error:  # noqa: BLE001 - any error is the failure looked for
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    store.flush_counts()
+    assert not errors
+    assert redis_client.hget(Store.stats_key(DAY), "sms.text") == b"4000"
