@@ -15,16 +15,6 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
-def worker_exit(server, worker):
-    """A stopping worker writes the usage counters it has added up (see Store.count)."""
-    app = getattr(worker, "wsgi", None)
-    hotline = getattr(app, "extensions", {}).get("hotline")
-    if hotline is not None:
-        from hotline.app import flush_counts
-
-        flush_counts(hotline.store)
-
-
 def pre_fork(server, worker):
     """What the master loaded (content, directory) is shared with the workers copy-on-write.
     Frozen, it is never visited by a worker's garbage collector, whose writes would copy

@@ -22,10 +22,9 @@ BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 import loadgen  # noqa: E402
+from run import SECRET, TOKEN  # noqa: E402  (the same signed pool as run.py)
 from hotline.embedded_redis import EmbeddedRedis  # noqa: E402
 
-TOKEN = "bench-auth-token-0123456789abcdef"
-SECRET = "bench-secret"
 HOST = "127.0.0.1:8000"
 
 

@@ -128,9 +128,12 @@ class LazyRedis:
         return getattr(self._get(), name)
 
 
-def flush_counts(store: Store) -> None:
-    """At exit, write the usage counters this process still holds (gunicorn's worker_exit
-    calls it too)."""
+def _flush_at_exit(store_ref: "weakref.ref[Store]") -> None:
+    """At exit (a gunicorn worker stopping too), write the usage counters this process
+    still holds."""
+    store = store_ref()
+    if store is None:
+        return
     try:
         store.flush_counts()
     except redis.RedisError:
@@ -166,7 +169,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio posts a few kB at most
     store = Store(client, config.secret, count_every=config.stats_every)
-    atexit.register(lambda ref=weakref.ref(store): ref() and flush_counts(ref()))
+    atexit.register(_flush_at_exit, weakref.ref(store))
     app.extensions["hotline"] = Hotline(
         config=config, script=script,
         store=store,

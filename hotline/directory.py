@@ -355,7 +355,6 @@ class Directory:
         # Answers are worked out on a postcode's first lookup, then kept: doing all 6,328
         # at load time took most of the service's start-up.
         self._postcodes: dict[str, PostcodeLookup] = {}
-        self._communes: dict[str, tuple[Commune, ...]] = {}  # postcode -> communes, main first
 
     # -- loading ----------------------------------------------------------------
 
@@ -489,7 +488,7 @@ class Directory:
         return list(self._places)
 
     def _answer(self, code: str, places: list[_PlaceRow]) -> PostcodeLookup:
-        """The full answer for one known postcode (computed once, at load time)."""
+        """The full answer for one known postcode (computed on its first lookup)."""
         if not places:
             return self._answer_without_commune(code)
         # Main commune: most populous; rows without population (Mayotte) lose to rows with
@@ -574,7 +573,7 @@ class Directory:
         Never raises: None, emoji, or a 5,000-character message give status "invalid".
         """
         if type(text) is str and len(text) == 5:  # fast path: exactly a known postcode
-            found = self._postcodes.get(text) or self._known(text)
+            found = self._known(text)
             if found is not None:
                 return found
         try:
@@ -594,13 +593,8 @@ class Directory:
             code, _ = _extract_postcode(text)
         except Exception:
             return ()
-        found = self._communes.get(code or "")
-        if found is None:
-            places = self._places.get(code or "", ())
-            found = tuple(Commune(r.name, r.insee, r.departement_code) for r in places)
-            if places:
-                self._communes[code] = found
-        return found
+        return tuple(Commune(r.name, r.insee, r.departement_code)
+                     for r in self._places.get(code or "", ()))
 
     def caisses_for(self, departement_code: str) -> tuple[Caisse, ...]:
         """All caisse rows of a département ("93", "2A", "976"); () if none."""

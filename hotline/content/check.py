@@ -55,9 +55,8 @@ def budget_for(script: Script, msg_id: str) -> dict:
     return script.budgets.get("default", {})
 
 
-def sms_form(script: Script, lang: str, text: str, amounts: dict[str, str] | None = None) -> str:
+def sms_form(script: Script, lang: str, text: str, amounts: dict[str, str]) -> str:
     """The SMS as sent: this year's amounts as they are, other values as SAMPLE."""
-    amounts = amounts or {}
     text = PLACEHOLDER.sub(lambda m: amounts.get(m.group(1), SAMPLE), text)
     return fold_for_sms(text) if script.languages[lang].sms_fold else text
 
