@@ -5,44 +5,18 @@ import atexit
 import functools
 import logging
 import weakref
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import redis
-from flask import Flask, current_app
+from flask import Flask
 
 from .config import Config
-from .content import Script, load_script
-from .dialogue.model import World
+from .content.script import shared_script
 from .outbound import Outbox
+from .services import Hotline
 from .store import Store
 
 log = logging.getLogger("hotline")
-
-
-@dataclass
-class Hotline:
-    """Everything a request needs, built once per process."""
-
-    config: Config
-    script: Script
-    store: Store
-    outbox: Outbox
-    directory: Any
-    speech: Any
-    rendered_sms: dict = field(default_factory=dict)  # SMS TwiML by (language, messages)
-    rendered_voice: dict = field(default_factory=dict)  # voice TwiML pieces, see render_voice
-
-    def world(self) -> World:
-        now = self.config.clock()
-        return World(today=now.date(), directory=self.directory,
-                     now_minutes=now.hour * 60 + now.minute, weekday=now.weekday(),
-                     voice_languages=self.speech.voice_languages(),
-                     outbound_sms=self.outbox.enabled)
-
-
-def hotline() -> Hotline:
-    return current_app.extensions["hotline"]
 
 
 def redis_client(url: str) -> "redis.Redis":
@@ -159,7 +133,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         config.redis_url = shared_url()
         log.info("REDIS_URL is not set: using an embedded redis-server at %s", config.redis_url)
 
-    script = load_script(config.scripts_dir)
+    script = shared_script(config.scripts_dir)
     client = LazyRedis(config.redis_url)
     from .speech import Speech
 

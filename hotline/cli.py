@@ -87,20 +87,14 @@ def content() -> None:
 def content_check() -> None:
     """Lint ivr_scripts/: exits 1 on any fault."""
     from .config import Config
-    from .content import ContentError, load_script
-    from .content.check import check, format_report
+    from .content.check import check_content, format_report
     from .directory import Directory
     from .speech import Speech
 
     config = Config.load()
-    try:
-        script = load_script(config.scripts_dir)
-    except ContentError as error:
-        for problem in error.problems:
-            click.echo(f"FAULT {problem}")
-        sys.exit(1)
-    report = check(script, config.clock().date(), Directory.load(),
-                   Speech(script, config.audio_dir, today=lambda: config.clock().date()))
+    today = config.clock().date()
+    report = check_content(config.scripts_dir, today, Directory.load(),
+                           lambda script: Speech(script, config.audio_dir, today=lambda: today))
     for line in format_report(report):
         click.echo(line)
     sys.exit(0 if report.ok else 1)

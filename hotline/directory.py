@@ -602,6 +602,11 @@ class Directory:
             return ()
         return self._caisses.get(_norm_departement(departement_code), ())
 
+    def open_now(self, contact: ComedeContact, weekday: int, minutes: int) -> bool:
+        """Whether a contact has a number and its opening hours say it is open now."""
+        return bool(contact.phone and contact.opening_hours
+                    and is_open(contact.opening_hours, weekday, minutes))
+
     def comede_lines(self) -> tuple[ComedeContact, ...]:
         """Comede phone lines (national and regional permanences), in file order."""
         return self._lines

@@ -24,13 +24,13 @@ from typing import Callable, Iterable
 
 from .content import Script
 from .content.script import REFERENCE_LANG
-from .dialogue import rules
+from .content import rules
 
 log = logging.getLogger("hotline.speech")
 MANIFEST = "manifest.json"
 RECORDINGS = "recordings"
 RECORDINGS_INDEX = "recordings/index.json"
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+from .text import PLACEHOLDER as _PLACEHOLDER
 _WORDS = re.compile(r"[^\W_]", re.UNICODE)
 
 

@@ -42,7 +42,7 @@ def test_content_check_passes_and_fails_on_a_fault(tmp_path):
     (broken / "flow" / "menus.yaml").write_text(
         (broken / "flow" / "menus.yaml").read_text().replace('"5": topic.docs', '"5": nowhere'))
     result = run(["content", "check"], env={"HOTLINE_SCRIPTS": str(broken)})
-    assert result.exit_code == 1 and "unknown node nowhere" in result.output
+    assert result.exit_code == 1 and "leads to 'nowhere'" in result.output
 
 
 def test_content_export_and_audio_script():

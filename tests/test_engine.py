@@ -6,10 +6,10 @@ import datetime as dt
 import pytest
 
 from hotline.content import load_script
-from hotline.dialogue import rules
+from hotline.content import rules
 from hotline.dialogue.engine import step
-from hotline.dialogue.model import Event, Session, World
-from hotline.dialogue.text import as_key, as_number, as_postcode, clean, fold
+from hotline.dialogue.model import Input, Session, World
+from hotline.text import as_key, as_number, as_postcode, clean, fold
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def run(script, session, channel, *inputs):
     replies = []
     for value in inputs:
         kind = "start" if value is None else ("text" if channel == "sms" else "keys")
-        session, reply = step(script, session, Event(channel, kind, value or ""), WORLD)
+        session, reply, _ = step(script, session, Input(channel, kind, value or ""), WORLD)
         replies.append(reply)
     return session, replies
 
@@ -36,8 +36,8 @@ def ids(reply):
 def test_step_is_pure_and_does_not_touch_its_input(script):
     session = Session(lang="fr", node="main")
     before = session.to_dict()
-    first = step(script, session, Event("sms", "text", "2"), WORLD)
-    second = step(script, session, Event("sms", "text", "2"), WORLD)
+    first = step(script, session, Input("sms", "text", "2"), WORLD)
+    second = step(script, session, Input("sms", "text", "2"), WORLD)
     assert session.to_dict() == before
     assert first[0] == second[0] and ids(first[1]) == ids(second[1]) == ["topics.menu"]
 

@@ -103,7 +103,7 @@ def test_every_key_of_one_person_shares_one_hash_tag(french_texter, redis_client
 
 
 def test_forget_erases_everything_about_a_number(app, french_texter, redis_client):
-    from hotline.app import Hotline
+    from hotline.services import Hotline
 
     hl: Hotline = app.extensions["hotline"]
     assert hl.store.forget(hl.store.pid(french_texter.number)) >= 2

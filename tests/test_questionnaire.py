@@ -43,8 +43,7 @@ SCENARIOS = [
 ]
 ADDS = {"css_free": "quiz.add.css_free", "css_part": "quiz.add.css_part",
         "apply_anyway": "quiz.add.apply_anyway"}
-OUTCOME_MESSAGE = {n.get("code"): n.get("message") for n in SCRIPT.nodes.values()
-                   if n.type == "outcome"}
+OUTCOME_MESSAGE = {n.code: n.message for n in SCRIPT.nodes.values() if n.type == "outcome"}
 
 
 def opening(lang: str, msg_id: str, channel: str) -> str:
@@ -95,8 +94,7 @@ def test_scenario_by_voice(caller, number, keys, outcome, add):
 
 
 def test_urgent_care_from_every_question_by_both_channels(french_texter, caller):
-    questions = [n.id for n in SCRIPT.nodes.values()
-                 if n.section == "quiz" and n.type in ("question", "number")]
+    questions = SCRIPT.questionnaire_steps()
     urgent = opening("fr", "quiz.out.urg", "sms")
     for question in questions:
         path = _path_to(question)
@@ -119,8 +117,8 @@ def _path_to(target: str) -> list[str]:
             return keys
         node = SCRIPT.nodes[node_id]
         if node.type == "number":
-            todo.append((node.get("next"), keys + ["1"]))
-        for key, option in node.options.items():
+            todo.append((node.next, keys + ["1"]))
+        for key, option in getattr(node, "options", {}).items():
             if option.next.startswith("quiz.q"):
                 todo.append((option.next, keys + [key]))
     raise AssertionError(target)

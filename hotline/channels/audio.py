@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, send_from_directory
 
-from ..app import hotline
+from ..services import hotline
 
 bp = Blueprint("audio", __name__)
 TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav"}

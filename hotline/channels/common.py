@@ -9,9 +9,10 @@ from flask import Response, request
 from redis.exceptions import RedisError
 from twilio.request_validator import RequestValidator, compare
 
-from ..app import Hotline, hotline
+from ..services import Hotline, hotline
 from ..dialogue.engine import step
-from ..dialogue.model import Event, Reply, Session
+from ..dialogue.events import Event
+from ..dialogue.model import Input, Reply, Session
 
 log = logging.getLogger("hotline.channels")
 
@@ -71,10 +72,18 @@ def twiml(body: str) -> Response:
     return Response(body, status=200, mimetype="text/xml")
 
 
-def take_turn(channel: str, phone: str, event: Event, request_id: str | None,
-              render: Callable[[Session, Reply], str],
+Render = Callable[[Session, Reply, list[Event]], str]
+
+
+def usage_counters(channel: str, input: Input, events: list[Event]) -> list[str]:
+    """The daily counters of one turn: its input's kind, and what its events say happened."""
+    return [f"{channel}.{input.kind}", *(name for e in events for name in e.counters())]
+
+
+def take_turn(channel: str, phone: str, event: Input, request_id: str | None,
+              render: Render,
               fallback: Callable[[Session], Session] = lambda s: s,
-              after: Callable[[Hotline, Session, Reply], None] | None = None,
+              after: Callable[[Hotline, Session, list[Event]], None] | None = None,
               stateless: Callable[[Session], Session] | None = None) -> str:
     """Load the person's session, step the engine, render, save. One Redis round trip each
     way; a retry of the same request gets the answer it got before and changes nothing.
@@ -86,21 +95,15 @@ def take_turn(channel: str, phone: str, event: Event, request_id: str | None,
     except RedisError:
         log.warning("redis unreachable: answering %s without state", channel)
         session, cached = (stateless or fallback)(Session()), None
-        new_session, reply = step(hl.script, session, event, hl.world())
-        return render(new_session, reply)
+        new_session, reply, events = step(hl.script, session, event, hl.world())
+        return render(new_session, reply, events)
     if cached is not None:
         return cached
     stored_prefs = (session.lang, session.opted_out)
     session = fallback(session)
-    new_session, reply = step(hl.script, session, event, hl.world())
-    body = render(new_session, reply)
-    counters = [f"{channel}.{event.kind}"]
-    if new_session.node and new_session.node != session.node:
-        counters.append(f"node.{new_session.node}")
-    if reply.outcome:
-        counters.append(f"outcome.{reply.outcome}")
-    if new_session.lang and new_session.lang != session.lang:
-        counters.append(f"lang.{new_session.lang}")
+    new_session, reply, events = step(hl.script, session, event, hl.world())
+    body = render(new_session, reply, events)
+    counters = usage_counters(channel, event, events)
     try:
         hl.store.save(pid, channel, new_session, request_id, body, counters,
                       today=hl.config.clock().date(),
@@ -108,5 +111,5 @@ def take_turn(channel: str, phone: str, event: Event, request_id: str | None,
     except RedisError:
         log.warning("redis unreachable: %s state not saved", channel)
     if after is not None:
-        after(hl, new_session, reply)
+        after(hl, new_session, events)
     return body

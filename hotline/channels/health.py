@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from redis.exceptions import RedisError
 
-from ..app import hotline
+from ..services import hotline
 
 bp = Blueprint("health", __name__)
 

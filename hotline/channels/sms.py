@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from ..app import hotline
-from ..dialogue.model import Event, Reply, Session
-from ..dialogue.text import clean
+from ..services import hotline
+from ..dialogue.events import Event
+from ..dialogue.model import Input, Reply, Say, Session
+from ..text import clean
 from ..sms_segments import count, fold_for_sms, split
 from .common import check_signature, take_turn, twiml
 
@@ -14,13 +15,12 @@ bp = Blueprint("sms", __name__)
 bp.before_request(check_signature)
 
 
-def sms_texts(lang: str, reply: Reply) -> list[str]:
-    """The reply's messages as SMS bodies: folded to GSM-7 where the language allows, split
-    into ordered parts past the budget."""
-    hl = hotline()
-    script = hl.script
+def sms_texts(lang: str, says: list[Say] | tuple[Say, ...], kind: str | None = None) -> list[str]:
+    """Messages as SMS bodies: folded to GSM-7 where the language allows, split into ordered
+    parts past their budget (the script's `sms_budget`, the rule the content check uses)."""
+    script = hotline().script
     lines, foldable = [], True
-    for say in reply.says:
+    for say in says:
         code = say.lang or lang
         text = script.text(code, say.id, "sms", say.values)
         foldable = foldable and script.languages[code].sms_fold
@@ -31,27 +31,26 @@ def sms_texts(lang: str, reply: Reply) -> list[str]:
         return []
     if foldable:  # French and English: a stray ê or ’ must not double the price
         body = fold_for_sms(body)
-    budget = script.budgets.get("outcome" if reply.outcome else "default", {})
-    limit = budget.get("gsm7", 4) if count(body).encoding == "GSM-7" else budget.get("ucs2", 6)
-    return split(body, max(limit, 4))
+    limit = script.sms_budget([s.id for s in says], count(body).encoding, kind)
+    return split(body, limit)
 
 
 @bp.post("/sms")
 def incoming() -> Response:
     phone = request.form.get("From", "")
     sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
-    event = Event("sms", "text", clean(request.form.get("Body")))
+    event = Input("sms", "text", clean(request.form.get("Body")))
 
-    def render(session: Session, reply: Reply) -> str:
+    def render(session: Session, reply: Reply, events: list[Event]) -> str:
         # An SMS answer depends only on its messages and language, not on the person:
         # the same TwiML serves everyone who gets it.
-        key = (session.lang, tuple(reply.says), reply.outcome, reply.silent)
+        key = (session.lang, tuple(reply.says), reply.silent)
         cache = hotline().rendered_sms
         body = cache.get(key)
         if body is None:
             response = MessagingResponse()
             if not reply.silent:
-                for text in sms_texts(session.lang or "fr", reply):
+                for text in sms_texts(session.lang or "fr", reply.says):
                     response.message(text)
             body = str(response)
             if len(cache) > 20_000:  # bounded: values with free text (postcodes) vary

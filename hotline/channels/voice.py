@@ -5,19 +5,23 @@ so a Twilio retry is recognised and a call survives a lost session or a Redis ou
 """
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape as xml_escape
 
 from flask import Blueprint, Response, request
+from redis.exceptions import RedisError
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ..app import Hotline, hotline
-from ..dialogue.model import Event, Reply, Session
-from ..dialogue.text import clean
+from ..services import Hotline, hotline
+from ..dialogue.events import CopyRequested, DialRequested, Event
+from ..dialogue.model import Input, Reply, Session
+from ..text import clean
 from .common import base_url, check_signature, take_turn, twiml
 from .sms import sms_texts
 
+log = logging.getLogger("hotline.voice")
 bp = Blueprint("voice", __name__)
 bp.before_request(check_signature)
 
@@ -29,15 +33,16 @@ KEYS = set("0123456789*#")
 ACTION = "urn:hotline:action"
 
 
-def render_voice(session: Session, reply: Reply) -> str:
+def render_voice(session: Session, reply: Reply, events: list[Event]) -> str:
     """The TwiML of a voice turn. Built once with the SDK per (language, prompts, what is
     gathered) and kept, with the action URL left as a marker put in per request."""
     hl = hotline()
     base = base_url()
-    key = (base, session.lang, tuple(reply.says), reply.expect, reply.dial)
+    dial = next((e.number for e in events if isinstance(e, DialRequested)), None)
+    key = (base, session.lang, tuple(reply.says), reply.expect, dial)
     pieces = hl.rendered_voice.get(key)
     if pieces is None:
-        pieces = build_voice(hl, session.lang or "fr", reply).split(ACTION)
+        pieces = build_voice(hl, session.lang or "fr", reply, dial).split(ACTION)
         if len(hl.rendered_voice) > 20_000:  # bounded: values with free text (postcodes) vary
             hl.rendered_voice.clear()
         hl.rendered_voice[key] = pieces
@@ -48,13 +53,13 @@ def render_voice(session: Session, reply: Reply) -> str:
     return action.join(pieces)
 
 
-def build_voice(hl: Hotline, lang: str, reply: Reply) -> str:
+def build_voice(hl: Hotline, lang: str, reply: Reply, dial: str | None = None) -> str:
     response = VoiceResponse()
     if reply.expect is None:
         for say in reply.says:
             add_prompt(hl, response, say.lang or lang, say.id, say.values)
-        if reply.dial:
-            response.dial(e164(reply.dial), timeout=30)
+        if dial:
+            response.dial(e164(dial), timeout=30)
         response.hangup()
         return str(response)
     expect = reply.expect
@@ -120,16 +125,18 @@ def add_prompt(hl: Hotline, verb, lang: str, msg_id: str, params: dict[str, str]
         verb.say(part.value, **attrs)
 
 
-def send_copy(hl: Hotline, session: Session, reply: Reply) -> None:
+def send_copy(hl: Hotline, session: Session, events: list[Event]) -> None:
     """After a call's `1`: the answer as SMS, from a background job, rate-limited."""
-    if not reply.texts:
-        return
-    caller, hotline_number = request.form.get("From", ""), request.form.get("To", "")
-    pid = hl.store.pid(caller)
-    if not hl.store.allow_outbound(pid, hl.config.outbound_limit):
-        return
-    bodies = sms_texts(session.lang or "fr", Reply(says=reply.texts, outcome=reply.outcome))
-    hl.outbox.send(caller, hotline_number, bodies)
+    for copy in (e for e in events if isinstance(e, CopyRequested)):
+        caller, hotline_number = request.form.get("From", ""), request.form.get("To", "")
+        pid = hl.store.pid(caller)
+        try:
+            allowed = hl.store.allow_outbound(pid, hl.config.outbound_limit)
+        except RedisError:  # a Redis blip: no copy rather than a broken call
+            log.warning("redis unreachable: SMS copy not sent")
+            return
+        if allowed:
+            hl.outbox.send(caller, hotline_number, sms_texts(copy.lang, copy.says, "copy"))
 
 
 def _from_url(session: Session) -> Session:
@@ -153,7 +160,7 @@ def _call_id(kind: str) -> str | None:
 
 @bp.post("/voice")
 def incoming_call() -> Response:
-    event = Event("voice", "start")
+    event = Input("voice", "start")
     return twiml(take_turn("voice", request.form.get("From", ""), event, _call_id("start"),
                            render_voice))
 
@@ -163,15 +170,15 @@ def gathered() -> Response:
     digits = "".join(c for c in (request.form.get("Digits") or "") if c in KEYS)[:20]
     speech = clean(request.form.get("SpeechResult"))[:200]
     if digits:
-        event = Event("voice", "keys", digits)
+        event = Input("voice", "keys", digits)
     elif speech:
         try:
             confidence = float(request.form.get("Confidence") or 0)
         except ValueError:
             confidence = 0.0
-        event = Event("voice", "speech", speech, confidence)
+        event = Input("voice", "speech", speech, confidence)
     else:
-        event = Event("voice", "timeout")
+        event = Input("voice", "timeout")
     return twiml(take_turn("voice", request.form.get("From", ""), event, _call_id("input"),
                            render_voice, fallback=_from_url, after=send_copy))
 
@@ -184,6 +191,6 @@ def status() -> Response:
 @bp.post("/voice/<path:anything>")
 def unknown(anything: str) -> Response:
     """A path we never gave out: say the current menu again."""
-    event = Event("voice", "repeat")
+    event = Input("voice", "repeat")
     return twiml(take_turn("voice", request.form.get("From", ""), event, None, render_voice,
                            fallback=_from_url))

@@ -12,11 +12,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..dialogue import rules
-from ..sms_segments import count, fold_for_sms
-from .script import REFERENCE_LANG, Script, node_messages, node_targets
+from pathlib import Path
 
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+from ..sms_segments import count, fold_for_sms
+from ..text import PLACEHOLDER, fill
+from . import rules
+from .code_messages import CODE_MESSAGES
+from .schema import OutcomeNode
+from .script import REFERENCE_LANG, Script, read_script
+
 FACTUAL = ("topic.", "quiz.out.", "quiz.add.")
 STALE_AFTER = dt.timedelta(days=548)  # 18 months: the rules change every April
 SAMPLE = "1234"  # a person's value (household, ceiling for their size): four characters
@@ -35,30 +39,36 @@ class Report:
 
 def reachable(script: Script) -> set[str]:
     seen: set[str] = set()
-    todo = [script.main, script.language_node, script.urgent_node,
-            *(s for s in script.settings.values() if isinstance(s, str) and s in script.nodes),
+    todo = [*script.places.model_dump().values(),
             *(c.goto for c in script.commands.values() if c.goto)]
     while todo:
         node_id = todo.pop()
         if node_id in seen or node_id not in script.nodes:
             continue
         seen.add(node_id)
-        todo.extend(node_targets(script.nodes[node_id]))
+        todo.extend(script.nodes[node_id].targets())
     return seen
-
-
-def budget_for(script: Script, msg_id: str) -> dict:
-    if msg_id.startswith("topic."):
-        return script.budgets.get("topic", {})
-    if msg_id.startswith(("quiz.out.", "quiz.add.")):
-        return script.budgets.get("outcome", {})
-    return script.budgets.get("default", {})
 
 
 def sms_form(script: Script, lang: str, text: str, amounts: dict[str, str]) -> str:
     """The SMS as sent: this year's amounts as they are, other values as SAMPLE."""
-    text = PLACEHOLDER.sub(lambda m: amounts.get(m.group(1), SAMPLE), text)
+    text = fill(text, amounts, missing=SAMPLE)
     return fold_for_sms(text) if script.languages[lang].sms_fold else text
+
+
+def check_content(root: Path | str | None, today: dt.date, directory=None,
+                  speech_for=None) -> Report:
+    """Everything: the faults that stop the script loading (schema, links), then `check`.
+    `speech_for(script)` gives the audio coverage to check, when wanted."""
+    script, faults = read_script(root)
+    report = Report(faults=[str(f) for f in faults])
+    if script is None or faults:
+        return report  # the rest is checked once these are fixed
+    later = check(script, today, directory, speech_for(script) if speech_for else None)
+    report.faults += later.faults
+    report.notes += later.notes
+    report.segments.update(later.segments)
+    return report
 
 
 def check(script: Script, today: dt.date, directory=None, speech=None) -> Report:
@@ -70,17 +80,16 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
     alive = reachable(script)
     for node_id in script.nodes:
         if node_id not in alive:
-            fault(f"node {node_id} cannot be reached")
-    for node in script.nodes.values():
-        if node.type == "branch" and not node.get("else") and not any(
-                "when" not in c for c in node.get("cases") or []):
-            fault(f"branch {node.id} has no way out when no case holds (add `else`)")
-        if node.type in ("menu", "question") and not node.options:
-            fault(f"{node.type} {node.id} has no options")
+            node = script.nodes[node_id]
+            fault(f"{node.file}:{node.line}: node {node_id} cannot be reached: no menu, "
+                  f"command or setting leads to it (link it, or delete it)")
 
     # messages in every language
     ref = script.messages.get(REFERENCE_LANG, {})
-    used = {m for n in script.nodes.values() for m in node_messages(n)}
+    used = {m for n in script.nodes.values() for m in n.messages()} | CODE_MESSAGES
+    for msg_id in sorted(set(ref) - used):
+        note(f"fr {msg_id}: nothing says this message (a node or the code): "
+             f"delete it, or link it from a node")
     for msg_id in sorted(ref):
         msg = ref[msg_id]
         if msg_id.startswith(FACTUAL) and msg_id in used:
@@ -110,9 +119,8 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
             sms = sms_form(script, lang, msg.sms, amounts)
             seg = count(sms)
             report.segments[(lang, msg_id)] = (seg.encoding, seg.segments)
-            budget = msg.budget or budget_for(script, msg_id).get(
-                "gsm7" if seg.encoding == "GSM-7" else "ucs2")
-            if budget and seg.segments > budget:
+            budget = script.sms_budget([msg_id], seg.encoding)
+            if seg.segments > budget:
                 fault(f"{lang} {msg_id}: {seg.segments} {seg.encoding} segments, budget {budget}")
             if script.languages[lang].sms_fold and seg.encoding != "GSM-7":
                 bad = sorted({c for c in sms if count(c).encoding != "GSM-7"})
@@ -123,19 +131,18 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
 
     # outcomes with each of their additions stay within the outcome budget
     for node in script.nodes.values():
-        if node.type != "outcome" or not node.get("adds"):
+        if not isinstance(node, OutcomeNode):
             continue
         for lang in script.languages:
-            main = script.message(lang, node.get("message"))
-            for add in node.get("adds"):
-                extra = script.message(lang, add["message"])
+            main = script.message(lang, node.message)
+            for add in node.adds:
+                extra = script.message(lang, add.message)
                 if not main or not extra:
                     continue
                 seg = count(sms_form(script, lang, main.sms + "\n" + extra.sms, amounts))
-                limit = budget_for(script, "quiz.out.").get(
-                    "gsm7" if seg.encoding == "GSM-7" else "ucs2")
-                if limit and seg.segments > limit:
-                    fault(f"{lang} {node.id}: with {add['message']} {seg.segments} "
+                limit = script.sms_budget([node.message, add.message], seg.encoding)
+                if seg.segments > limit:
+                    fault(f"{lang} {node.id}: with {add.message} {seg.segments} "
                           f"{seg.encoding} segments, budget {limit}")
 
     # parameters

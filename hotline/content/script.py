@@ -1,23 +1,30 @@
-"""The script: menu tree, questionnaire, messages and parameters, loaded from ivr_scripts/.
+"""The script: menu tree, questionnaire, messages, commands and settings from ivr_scripts/.
 
-Loaded once at start-up and read-only afterwards; `load_script` fails loudly on a broken
-reference so a bad edit never reaches a caller.
+Loaded once at start-up, validated against `schema`, and read-only afterwards.
+`load_script` refuses content a caller would trip on (a wrong key, a link to nowhere, a
+message the code needs that is missing) with every fault found, file and line.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-import yaml
-
-from ..dialogue.text import fold
+from ..text import fill, fold, placeholders
+from . import schema
+from .schema import (AnswerNode, BranchNode, Fault, NodeBase, NumberNode, OutcomeNode,
+                     QuestionNode)
 
 REFERENCE_LANG = "fr"
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+# Every node type, as the engine and the check know it.
+Node = NodeBase
+__all__ = ["REFERENCE_LANG", "Command", "ContentError", "Language", "Message", "Node",
+           "Script", "default_script_dir", "load_script", "node_messages", "node_targets"]
 
 
 class ContentError(Exception):
@@ -42,7 +49,6 @@ class Language:
     name: str
     english_name: str
     sms_fold: bool
-    direction: str
     say_language: str | None
     say_voice: str | None
     speech_language: str | None
@@ -63,25 +69,6 @@ class Message:
 
 
 @dataclass(frozen=True)
-class Option:
-    next: str
-    set: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Node:
-    id: str
-    type: str
-    section: str
-    prompt: str | None = None
-    options: Mapping[str, Option] = field(default_factory=dict)
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.data.get(name, default)
-
-
-@dataclass(frozen=True)
 class Command:
     id: str
     goto: str | None
@@ -89,38 +76,32 @@ class Command:
     takes: str | None  # "postcode" | "language": a word after the command
 
 
-NODE_TYPES = {"menu", "answer", "question", "number", "branch", "outcome", "postcode",
-              "caisse", "comede", "language", "resume", "help"}
-
-
 @dataclass
 class Script:
     root: Path
     languages: dict[str, Language]
-    nodes: dict[str, Node]
+    nodes: dict[str, NodeBase]
     messages: dict[str, dict[str, Message]]
     commands: dict[str, Command]
     words: dict[str, tuple[str, str | None]]  # folded word -> (command id, language or None)
     yes_no: dict[str, dict[str, str]]  # lang -> folded word -> "1" | "2"
     parameters: dict[str, Any]
-    settings: dict[str, Any]
-    budgets: dict[str, Any]
+    places: schema.Places
+    budgets: dict[str, schema.Budget]  # what the message is -> SMS segments
+    flows: dict[str, schema.FlowFile] = field(default_factory=dict)
     _placeholders: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _said_by: dict[str, str] = field(default_factory=dict, repr=False)
 
     # -- where things are -------------------------------------------------
     @property
     def main(self) -> str:
-        return self.settings["main"]
+        return self.places.main
 
     @property
     def language_node(self) -> str:
-        return self.settings["language"]
+        return self.places.language
 
-    @property
-    def urgent_node(self) -> str:
-        return self.settings["urgent"]
-
-    def node(self, node_id: str | None) -> Node | None:
+    def node(self, node_id: str | None) -> NodeBase | None:
         return self.nodes.get(node_id) if node_id else None
 
     def by_key(self, key: str) -> str | None:
@@ -128,6 +109,11 @@ class Script:
             if lang.key == key:
                 return lang.code
         return None
+
+    def questionnaire_steps(self, flow: str = "questionnaire") -> list[str]:
+        """The questions of a flow in the order they are written (the console's funnel)."""
+        return [n.id for n in self.nodes.values()
+                if n.flow == flow and isinstance(n, (QuestionNode, NumberNode))]
 
     # -- messages ---------------------------------------------------------
     def message(self, lang: str, msg_id: str) -> Message | None:
@@ -138,12 +124,11 @@ class Script:
         the same everywhere)."""
         names = self._placeholders.get(msg_id)
         if names is None:
-            found = set()
+            found: set[str] = set()
             for by_id in self.messages.values():
                 msg = by_id.get(msg_id)
                 if msg is not None:
-                    found.update(_PLACEHOLDER.findall(msg.sms))
-                    found.update(_PLACEHOLDER.findall(msg.voice or ""))
+                    found |= placeholders(msg.sms) | placeholders(msg.voice)
             names = self._placeholders[msg_id] = frozenset(found)
         return names
 
@@ -152,13 +137,37 @@ class Script:
         """The words of a message in a language, placeholders filled.
 
         A missing translation falls back to French and is reported by the content check;
-        a caller never gets an error for it.
+        every message exists in French (`load_script` makes sure of it).
         """
         msg = self.message(lang, msg_id) or self.message(REFERENCE_LANG, msg_id)
         if msg is None:
             return ""
-        values = params or {}
-        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), msg.text(channel))
+        return fill(msg.text(channel), dict(params or {}))
+
+    # -- SMS budgets: one rule for the sender and the check -------------------
+    def budget_kind(self, msg_id: str) -> str:
+        """What a message is, for its SMS budget: what the node that says it is."""
+        return self._said_by.get(msg_id, "other")
+
+    def sms_budget(self, msg_ids: list[str] | tuple[str, ...], encoding: str,
+                   kind: str | None = None) -> int:
+        """Segments one SMS made of these messages may take: a message's own `budget`, else
+        its kind's (settings.yaml `sms_budgets`); the largest of them, or the `kind` given
+        (`copy` for the copy texted after a call)."""
+        def of(rule: schema.Budget) -> int:
+            return rule.gsm7 if encoding == "GSM-7" else rule.ucs2
+
+        if kind is not None:
+            return of(self.budgets.get(kind) or self.budgets["other"])
+        limits = [1]
+        for msg_id in msg_ids:
+            msg = self.message(REFERENCE_LANG, msg_id)
+            if msg is not None and msg.budget:
+                limits.append(msg.budget)
+            else:
+                limits.append(of(self.budgets.get(self.budget_kind(msg_id))
+                                 or self.budgets["other"]))
+        return max(limits)
 
     # -- words ------------------------------------------------------------
     def match_command(self, text: str) -> tuple[Command, str, str | None] | None:
@@ -184,13 +193,14 @@ class Script:
         return None
 
 
-# libyaml's C loader when PyYAML has it: ten times faster, and start-up is mostly this
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def node_targets(node: NodeBase) -> list[str]:
+    """Every node id this node can lead to."""
+    return node.targets()
 
 
-def _load_yaml(path: Path) -> Any:
-    with path.open(encoding="utf-8") as f:
-        return yaml.load(f, Loader=_LOADER) or {}
+def node_messages(node: NodeBase) -> list[str]:
+    """Every message id a node may say."""
+    return node.messages()
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -204,163 +214,215 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
-def _messages(raw: Mapping[str, Any], file_review: str | None) -> dict[str, Message]:
-    out = {}
-    for msg_id, body in (raw or {}).items():
-        if isinstance(body, str):
-            body = {"sms": body}
-        out[str(msg_id)] = Message(
-            sms=str(body.get("sms") or ""),
-            voice=body.get("voice"),
-            source=body.get("source"),
-            checked=_as_date(body.get("checked")),
-            review=body.get("review", file_review),
-            budget=body.get("budget"),
-        )
-    return out
-
-
-def _node(node_id: str, raw: Mapping[str, Any], section: str) -> Node:
-    options = {}
-    for key, target in (raw.get("options") or {}).items():
-        if isinstance(target, str):
-            options[str(key)] = Option(next=target)
-        else:
-            options[str(key)] = Option(next=target["next"], set=target.get("set") or {})
-    data = {k: v for k, v in raw.items() if k not in ("type", "prompt", "options")}
-    return Node(id=node_id, type=raw["type"], section=section, prompt=raw.get("prompt"),
-                options=options, data=data)
-
-
-def node_targets(node: Node) -> Iterable[str]:
-    """Every node id this node can lead to (for validation and reachability)."""
-    for option in node.options.values():
-        yield option.next
-    for name in ("next", "else", "confirm", "on_error"):
-        if isinstance(node.get(name), str):
-            yield node.get(name)
-    for case in node.get("cases") or []:
-        yield case["next"]
-
-
-def node_messages(node: Node) -> Iterable[str]:
-    """Every message id a node may say."""
-    if node.prompt:
-        yield node.prompt
-    for name in ("message", "error", "confirm_prompt", "intro"):
-        if isinstance(node.get(name), str):
-            yield node.get(name)
-    for add in node.get("adds") or []:
-        yield add["message"]
-    for case in node.get("cases") or []:
-        if case.get("message"):
-            yield case["message"]
+class _Faults(list[Fault]):
+    def at(self, file: str, line: int | None, what: str) -> None:
+        self.append(Fault(file, line, what))
 
 
 def load_script(root: Path | str | None = None) -> Script:
+    """The script in `root` (ivr_scripts/), or ContentError with every fault found."""
+    script, faults = read_script(root)
+    if faults or script is None:
+        raise ContentError([str(f) for f in faults])
+    return script
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(root: Path, stamp: tuple[tuple[str, float], ...]) -> Script:
+    return load_script(root)
+
+
+def shared_script(root: Path | str | None = None) -> Script:
+    """The script, loaded once per process while its files are unchanged (tests and
+    workers build many apps from the same files)."""
+    folder = Path(root) if root else default_script_dir()
+    stamp = tuple(sorted((str(p), p.stat().st_mtime) for p in folder.rglob("*.yaml")))
+    return _cached(folder, stamp)
+
+
+def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fault]]:
+    """The script and the faults that make it unusable (the check adds the others)."""
     root = Path(root) if root else default_script_dir()
-    problems: list[str] = []
+    faults = _Faults()
 
-    lang_raw = _load_yaml(root / "languages.yaml")
-    languages = {}
-    for entry in lang_raw["languages"]:
-        say = entry.get("say") or {}
-        languages[entry["code"]] = Language(
-            code=entry["code"], key=str(entry["key"]), name=entry["name"],
-            english_name=entry.get("english_name", entry["name"]),
-            sms_fold=bool(entry.get("sms_fold")), direction=entry.get("direction", "ltr"),
-            say_language=say.get("language"), say_voice=say.get("voice"),
-            speech_language=entry.get("speech"), tts=dict(entry.get("tts") or {}),
-        )
+    def read(name: str, model: type[Any]) -> tuple[Any, Any]:
+        path = root / name
+        if not path.exists():
+            faults.at(name, None, "this file is missing")
+            return None, None
+        raw, problems = schema.load_yaml(path, root)
+        faults.extend(problems)
+        if raw is None:
+            return None, None
+        value, problems = schema.validate(model, raw, name)
+        faults.extend(problems)
+        return value, raw
 
-    nodes: dict[str, Node] = {}
+    lang_file, _ = read("languages.yaml", schema.LanguageFile)
+    languages: dict[str, Language] = {}
+    for entry in lang_file.languages if lang_file else []:
+        languages[entry.code] = Language(
+            code=entry.code, key=str(entry.key), name=entry.name,
+            english_name=entry.english_name or entry.name, sms_fold=entry.sms_fold,
+            say_language=entry.say.language, say_voice=entry.say.voice,
+            speech_language=entry.speech, tts=dict(entry.tts))
+
+    settings, settings_raw = read("settings.yaml", schema.SettingsFile)
+
+    nodes: dict[str, NodeBase] = {}
+    broken: set[str] = set()  # defined, but faulty: links to them are not faults again
+    flows: dict[str, schema.FlowFile] = {}
     for path in sorted((root / "flow").glob("*.yaml")):
-        for node_id, raw in (_load_yaml(path).get("nodes") or {}).items():
+        name = str(path.relative_to(root))
+        flow, raw = read(name, schema.FlowFile)
+        if flow is None:
+            continue
+        if flow.name in flows:
+            faults.at(name, getattr(raw, "line", None),
+                      f"flow name {flow.name!r} is used by another file too: names must differ")
+        flows[flow.name] = flow
+        for node_id in flow.nodes:
+            node_raw = raw["nodes"][node_id]  # as read, with its lines
+            line = raw["nodes"].lines.get(node_id)
             if node_id in nodes:
-                problems.append(f"{path.name}: node {node_id} defined twice")
-            nodes[node_id] = _node(node_id, raw, path.stem)
+                faults.at(name, line, f"node {node_id} is also defined in {nodes[node_id].file}: "
+                          f"rename one of them")
+                continue
+            node, problems = schema.validate_node(node_id, node_raw, name, flow)
+            faults.extend(problems)
+            if node is not None:
+                nodes[node_id] = node.model_copy(update={"line": line or node.line})
+            else:
+                broken.add(node_id)
 
-    messages: dict[str, dict[str, Message]] = {}
+    command_file, _ = read("commands.yaml", schema.CommandFile)
+    commands = {cid: Command(id=cid, goto=c.goto, action=c.action, takes=c.takes)
+                for cid, c in (command_file.commands.items() if command_file else [])}
     words: dict[str, tuple[str, str | None]] = {}
-    yes_no: dict[str, dict[str, str]] = {}
-    command_raw = _load_yaml(root / "commands.yaml")
-    commands = {
-        cid: Command(id=cid, goto=c.get("goto"), action=c.get("action"), takes=c.get("takes"))
-        for cid, c in command_raw["commands"].items()
-    }
 
-    def add_word(word: str, cid: str, lang: str | None) -> None:
+    def add_word(file: str, word: Any, cid: str, lang: str | None) -> None:
         key = fold(str(word))
         if cid not in commands:
-            problems.append(f"word {word!r} names unknown command {cid}")
+            faults.at(file, None, f"word {word!r} is listed under {cid!r}, which is not a "
+                      f"command of commands.yaml ({', '.join(sorted(commands))})")
             return
         if key in words and words[key][0] != cid:
-            problems.append(f"word {word!r} means both {words[key][0]} and {cid}")
+            faults.at(file, None, f"the word {word!r} means both {words[key][0]} and {cid}: "
+                      f"keep it under one command only")
             return
         if key in words and words[key][1] != lang:
             lang = None  # the same word in two languages says nothing of the language
         words[key] = (cid, lang)
 
-    for cid, c in command_raw["commands"].items():
-        for word in c.get("words") or []:
-            add_word(word, cid, None)
+    for cid, c in (command_file.commands.items() if command_file else []):
+        for word in c.words:
+            add_word("commands.yaml", word, cid, None)
 
+    messages: dict[str, dict[str, Message]] = {}
+    yes_no: dict[str, dict[str, str]] = {}
     for code in languages:
-        path = root / "messages" / f"{code}.yaml"
-        if not path.exists():
-            problems.append(f"messages/{code}.yaml is missing")
+        name = f"messages/{code}.yaml"
+        mfile, raw = read(name, schema.MessageFile)
+        if mfile is None:
+            if raw is not None:
+                for key in (k for k in raw if isinstance(k, bool)):
+                    faults.at(name, raw.lines.get(key), f"write the key {str(key).lower()!r} "
+                              f"in quotes (\"yes\": ...): YAML reads it as true/false")
             continue
-        raw = _load_yaml(path)
-        messages[code] = _messages(raw.get("messages"), raw.get("review"))
-        for cid, ws in (raw.get("commands") or {}).items():
-            for word in ws or []:
-                if not isinstance(word, (str, int)) or isinstance(word, bool):
-                    problems.append(f"messages/{code}.yaml: command word {word!r} of {cid} "
-                                    f"is not text (quote it: YAML reads YES/NO/ON as true/false)")
-                    continue
-                add_word(word, cid, code)
-        for name in ("yes", "no"):
-            if name not in raw and any(isinstance(k, bool) for k in raw):
-                problems.append(f"messages/{code}.yaml: quote the key {name!r} (YAML reads it as a boolean)")
-            for word in raw.get(name) or []:
+        if mfile.language != code:
+            faults.at(name, raw.lines.get("language"), f"`language: {mfile.language}` should "
+                      f"be `language: {code}` in this file")
+        by_id = {}
+        for msg_id, spec in mfile.messages.items():
+            spec = spec if isinstance(spec, schema.MessageSpec) else schema.MessageSpec(sms=spec)
+            by_id[str(msg_id)] = Message(sms=spec.sms, voice=spec.voice, source=spec.source,
+                                         checked=spec.checked,
+                                         review=spec.review or mfile.review, budget=spec.budget)
+        messages[code] = by_id
+        for cid, ws in mfile.commands.items():
+            for word in ws:
+                add_word(name, word, cid, code)
+        for word_list, key in ((mfile.yes, "1"), (mfile.no, "2")):
+            for word in word_list:
                 if isinstance(word, bool):
-                    problems.append(f"messages/{code}.yaml: {name} word {word!r} is not text: quote it")
-        yes_no[code] = {fold(str(w)): "1" for w in raw.get("yes") or []}
-        yes_no[code].update({fold(str(w)): "2" for w in raw.get("no") or []})
+                    faults.at(name, None, f"the word {word!r} must be quoted")
+            yes_no.setdefault(code, {}).update({fold(str(w)): key for w in word_list})
 
-    settings = command_raw.get("settings") or {}
     params_path = root / "parameters.yaml"
-    parameters = _load_yaml(params_path) if params_path.exists() else {}
-    for spec in parameters.values():
-        for entry in (spec or {}).get("values") or []:
-            entry["effective_from"] = _as_date(entry.get("effective_from"))
+    parameters: dict[str, Any] = {}
+    if params_path.exists():
+        raw_params, problems = schema.load_yaml(params_path, root)
+        faults.extend(problems)
+        parameters = _plain(raw_params or {})
+        for spec in parameters.values():
+            for entry in (spec or {}).get("values") or [] if isinstance(spec, dict) else []:
+                entry["effective_from"] = _as_date(entry.get("effective_from"))
 
+    if settings is None or not languages:
+        return None, list(faults)
     script = Script(root=root, languages=languages, nodes=nodes, messages=messages,
                     commands=commands, words=words, yes_no=yes_no, parameters=parameters,
-                    settings=settings, budgets=command_raw.get("budgets") or {})
-    problems.extend(structural_problems(script))
-    if problems:
-        raise ContentError(problems)
-    return script
+                    places=settings.places,
+                    budgets=dict(settings.sms_budgets), flows=flows)
+    script._said_by.update(_budget_kinds(nodes))
+    faults.extend(_links(script, settings_raw, broken))
+    return script, _unique(faults)
 
 
-def structural_problems(script: Script) -> list[str]:
-    """Faults that would break a conversation: unknown node types, dangling links."""
-    problems = []
-    for name in ("main", "language", "urgent"):
-        if script.settings.get(name) not in script.nodes:
-            problems.append(f"settings.{name} does not name a node")
-    for cmd in script.commands.values():
-        if cmd.goto and cmd.goto not in script.nodes:
-            problems.append(f"command {cmd.id} goes to unknown node {cmd.goto}")
+def _plain(value: Any) -> Any:
+    """LineDicts back to plain dicts (parameters are read by rules.py as data)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _budget_kinds(nodes: dict[str, NodeBase]) -> dict[str, str]:
+    """Message id -> the budget it falls under: what the node that says it is."""
+    kinds: dict[str, str] = {}
+    for node in nodes.values():
+        kind = "outcome" if isinstance(node, OutcomeNode) else \
+            "answer" if isinstance(node, AnswerNode) and node.type == "answer" else None
+        if kind:
+            for msg_id in node.messages():
+                if msg_id != getattr(node, "footer", None):
+                    kinds[msg_id] = kind
+    return kinds
+
+
+def _unique(faults: list[Fault]) -> list[Fault]:
+    seen: dict[str, Fault] = {}
+    for fault in faults:
+        seen.setdefault(str(fault), fault)
+    return list(seen.values())
+
+
+def _links(script: Script, settings_raw: Any, broken: set[str]) -> list[Fault]:
+    """Every link and every message a node names must exist; the code's messages too."""
+    from .code_messages import CODE_MESSAGES
+
+    faults = _Faults()
     ref = script.messages.get(REFERENCE_LANG, {})
+    for place, node_id in script.places.model_dump().items():
+        if node_id not in script.nodes and node_id not in broken:
+            line = schema.line_of(settings_raw, ("places", place))
+            faults.at("settings.yaml", line, f"places.{place}: there is no node {node_id!r}")
+    for cmd in script.commands.values():
+        if cmd.goto and cmd.goto not in script.nodes and cmd.goto not in broken:
+            faults.at("commands.yaml", None, f"command {cmd.id} goes to {cmd.goto!r}, "
+                      f"which is not a node of flow/")
     for node in script.nodes.values():
-        if node.type not in NODE_TYPES:
-            problems.append(f"node {node.id}: unknown type {node.type}")
-        for target in node_targets(node):
-            if target not in script.nodes:
-                problems.append(f"node {node.id} leads to unknown node {target}")
-        for msg_id in node_messages(node):
+        for target in node.targets():
+            if target not in script.nodes and target not in broken:
+                faults.at(node.file, node.line, f"node {node.id} leads to {target!r}, which is "
+                          f"not a node: check the spelling or add that node")
+        for msg_id in node.messages():
             if msg_id not in ref:
-                problems.append(f"node {node.id} says unknown message {msg_id}")
-    return problems
+                faults.at(node.file, node.line, f"node {node.id} says {msg_id!r}, which is not "
+                          f"in messages/{REFERENCE_LANG}.yaml: check the spelling or add it")
+    for msg_id in sorted(CODE_MESSAGES):
+        if msg_id not in ref:
+            faults.at(f"messages/{REFERENCE_LANG}.yaml", None,
+                      f"message {msg_id!r} is missing: the hotline needs it; add it back")
+    return faults

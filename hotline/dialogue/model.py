@@ -1,12 +1,15 @@
-"""The values the engine works on: session, event, reply, and the world it may consult."""
+"""The values the engine works on: session, input, reply, and the world it may consult."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from ..directory import ComedeContact, PostcodeLookup
 
 Channel = Literal["sms", "voice"]
-EventKind = Literal["start", "text", "keys", "speech", "timeout", "repeat"]
+InputKind = Literal["start", "text", "keys", "speech", "timeout", "repeat"]
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Session:
 
 
 @dataclass(frozen=True)
-class Event:
+class Input:
     """Something the person did: a trigger (`start`) or a resume (text, keys, speech, timeout).
 
     `value` holds the text, the keys pressed or the speech transcript, already stripped of
@@ -61,7 +64,7 @@ class Event:
     """
 
     channel: Channel
-    kind: EventKind
+    kind: InputKind
     value: str = ""
     confidence: float | None = None
 
@@ -75,7 +78,7 @@ class Say:
     lang: str | None = None  # set when this message is in another language than the reply's
 
     @classmethod
-    def of(cls, id: str, lang: str | None = None, **params: Any) -> "Say":
+    def of(cls, id: str, lang: str | None = None, **params: Any) -> Say:
         return cls(id, tuple(sorted((k, str(v)) for k, v in params.items())), lang)
 
     @property
@@ -100,18 +103,22 @@ class Reply:
     """What to say or send now, and what comes next.
 
     `expect` None means the conversation has nothing more to ask: a call hangs up after
-    `says`. `texts` are messages to send by SMS later (a copy asked for during a call).
-    `dial` is a phone number to connect the caller to; `silent` means send nothing at all
-    (an opted-out number).
+    `says`. `silent` means send nothing at all (an opted-out number). What else happens
+    (a copy by SMS, a call connected) comes as events beside the reply.
     """
 
     says: list[Say] = field(default_factory=list)
     expect: Expect | None = field(default_factory=Expect)
-    texts: list[Say] = field(default_factory=list)
-    dial: str | None = None
     silent: bool = False
-    lang: str | None = None
-    outcome: str | None = None
+
+
+class Directory(Protocol):
+    """The offices the engine may look up (hotline.directory.Directory)."""
+
+    def lookup(self, text: str) -> PostcodeLookup: ...
+    def comede_lines(self) -> tuple[ComedeContact, ...]: ...
+    def comede_centres(self) -> tuple[ComedeContact, ...]: ...
+    def open_now(self, contact: ComedeContact, weekday: int, minutes: int) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -119,8 +126,9 @@ class World:
     """What the engine may consult besides the script: today's date and the office directory."""
 
     today: dt.date
-    directory: Any = None
+    directory: Directory | None = None
     now_minutes: int | None = None  # minutes since midnight, Paris time, for opening hours
     weekday: int | None = None  # 0 = Monday
     voice_languages: tuple[str, ...] = ()  # languages a call can be held in
     outbound_sms: bool = True  # whether a copy by SMS can be sent after a call
+    can_text: bool = True  # whether this person can receive a text (a mobile, not opted out)

@@ -1,4 +1,5 @@
-"""Reading what people type: folding case and accents, digits of every script, numbers, postcodes."""
+"""Text helpers shared by content, dialogue, directory and channels: folding case and
+accents, digits of every script, numbers, postcodes, and message placeholders."""
 from __future__ import annotations
 
 import re
@@ -64,3 +65,16 @@ def as_postcode(text: str) -> str | None:
     t = text.strip()
     m = _POSTCODE.fullmatch(t)
     return m.group(1) + m.group(2) if m else None
+
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def placeholders(text: str | None) -> set[str]:
+    """The {names} a message text uses."""
+    return set(PLACEHOLDER.findall(text or ""))
+
+
+def fill(text: str, values: dict[str, str], missing: str = "") -> str:
+    """A message text with its {names} replaced by their values (`missing` for the others)."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), missing), text)

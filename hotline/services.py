@@ -1,0 +1,47 @@
+"""What a request may use, and the accessor the blueprints call to get it.
+
+As in Flask's tutorial (`get_db`), blueprints import this small module, never the factory:
+`app.py` builds a `Hotline` once per process and keeps it in `app.extensions`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+from .dialogue.model import World
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .content import Script
+    from .directory import Directory
+    from .outbound import Outbox
+    from .speech import Speech
+    from .store import Store
+
+
+@dataclass
+class Hotline:
+    """Everything a request needs, built once per process."""
+
+    config: Config
+    script: Script
+    store: Store
+    outbox: Outbox
+    directory: Directory
+    speech: Speech
+    rendered_sms: dict[Any, Any] = field(default_factory=dict)  # SMS TwiML by (language, messages)
+    rendered_voice: dict[Any, Any] = field(default_factory=dict)  # voice TwiML pieces
+
+    def world(self) -> World:
+        now = self.config.clock()
+        return World(today=now.date(), directory=self.directory,
+                     now_minutes=now.hour * 60 + now.minute, weekday=now.weekday(),
+                     voice_languages=self.speech.voice_languages(),
+                     outbound_sms=self.outbox.enabled)
+
+
+def hotline() -> Hotline:
+    """The hotline of the app handling the current request."""
+    return current_app.extensions["hotline"]  # type: ignore[no-any-return]
