@@ -81,3 +81,9 @@ def english_texter(texter):
     texter.send("Hello")
     texter.send("2")
     return texter
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/golden/expected/ and tests/snapshots/ from what the "
+                          "code gives now (read the diff before committing)")

@@ -109,7 +109,9 @@ def explain(error: ValidationError, data: Any, file: str, where: str, model: Any
     faults = []
     for e in error.errors():
         loc = tuple(e["loc"])
-        path = ".".join(str(p) for p in loc if not (isinstance(p, str) and p in NODE_TYPES))
+        if e["type"] in ("model_type", "dict_type") and isinstance(e["input"], list):
+            continue  # a condition written as a list: the list form's error says it better
+        path = ".".join(str(p) for p in loc if not _type_name(p))
         kind, field = e["type"], str(loc[-1]) if loc else ""
         if kind == "extra_forbidden":
             what = (f"unknown key `{field}`: a spelling mistake? Keys this allows: "
@@ -117,7 +119,8 @@ def explain(error: ValidationError, data: Any, file: str, where: str, model: Any
         elif kind == "missing":
             what = f"`{field}` is missing: add it"
         elif kind == "union_tag_invalid":
-            what = (f"unknown node type {e['input']!r}: use one of {', '.join(sorted(NODE_TYPES))}")
+            tag = (e.get("ctx") or {}).get("tag", e["input"])
+            what = f"unknown node type {tag!r}: use one of {', '.join(sorted(NODE_TYPES))}"
         elif kind == "union_tag_not_found":
             what = f"`type` is missing: say what kind of node this is ({', '.join(sorted(NODE_TYPES))})"
         elif kind.startswith(("int_", "bool_", "string_", "date_", "float_", "dict_", "list_",
@@ -128,6 +131,12 @@ def explain(error: ValidationError, data: Any, file: str, where: str, model: Any
             what = what.replace("Value error, ", "")
         faults.append(Fault(file, line_of(data, loc), f"{where}: {what}" if where else what))
     return faults
+
+
+def _type_name(part: Any) -> bool:
+    """Parts of an error location that name a type, not a key of the file."""
+    return isinstance(part, str) and (part in NODE_TYPES or "[" in part
+                                      or part in ("AllOf", "AnyOf"))
 
 
 def _known_keys(model: Any, loc: tuple[Any, ...]) -> list[str]:
