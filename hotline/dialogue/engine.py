@@ -29,12 +29,14 @@ def step(script: Script, session: Session, input: Input,
          world: World) -> tuple[Session, Reply, list[Event]]:
     s = dataclasses.replace(session, stack=list(session.stack), facts=dict(session.facts),
                             pending=dict(session.pending))
-    turn = Turn(script, s, input, world, POLICIES[input.channel])
-    if (input.channel == "sms" and s.step == 0) or input.kind == "start":
-        lang = s.lang if input.channel == "sms" or s.lang in world.voice_languages else None
+    policy = POLICIES[input.channel]
+    turn = Turn(script, s, input, world, policy)
+    # a call starts with a trigger; a text starts a conversation when none is going
+    if input.kind == "start" or (policy.takes_words and s.step == 0):
+        lang = s.lang if policy.all_languages or s.lang in world.voice_languages else None
         turn.emit(ConversationStarted(input.channel, lang))
     s.step += 1
-    reply = words.on_text(turn) if input.channel == "sms" else on_call_input(turn)
+    reply = words.on_text(turn) if policy.takes_words else on_call_input(turn)
     if reply.expect is not None and not reply.silent and reply.expect == Expect():
         # a reply that did not say what it waits for waits for what its node asks
         node = script.node(s.node)
@@ -96,6 +98,10 @@ class Turn:
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
+
+    def words(self, text: str) -> Reply | None:
+        """The answer to an SMS word typed at a prompt that waits for something else."""
+        return words.words_at_a_prompt(self, text)
 
     # -- moving -----------------------------------------------------------
     def enter(self, node_id: str, push: bool = True, says: list[Say] | None = None,

@@ -100,8 +100,6 @@ class Language(Handler):
         return Reply(says)
 
     def on_key(self, t: Turn, node: NodeBase, key: str) -> Reply:
-        from .words import choose_language
-
         code = t.script.by_key(key)
         if code and (t.policy.all_languages or code in t.world.voice_languages):
             return choose_language(t, code)
@@ -119,6 +117,22 @@ def sms_only(t: Turn, code: str) -> Reply:
         return Reply([Say.of(M.LANGUAGE_SMS_TEXT_US, lang=c) for c in spoken], expect=None)
     t.emit(CopyRequested((Say.of(M.WELCOME, lang=code), Say.of(M.HELP, lang=code)), code))
     return Reply([Say.of(M.LANGUAGE_SMS_SENT, lang=c) for c in spoken], expect=None)
+
+
+def choose_language(t: Turn, code: str) -> Reply:
+    s = t.s
+    s.lang = code
+    s.misses = 0
+    t.emit(LanguageChanged(code))
+    waiting = s.pending.pop("after_language", None)
+    if waiting and t.policy.takes_words:
+        s.node = t.script.main
+        reply = t.words(waiting)
+        if reply is not None:
+            return reply
+    s.stack.clear()
+    welcome = [Say.of(M.WELCOME)] if t.policy.welcomes_after_language else []
+    return t.enter(t.script.main, push=False, says=welcome)
 
 
 class Resume(Handler):
@@ -141,16 +155,14 @@ class Number(Handler):
     """Digits that are a number (household size, income): 0 is a number here."""
 
     def answer(self, t: Turn, node: NodeBase, value: str) -> Reply:
-        from .words import command_in, run
-
         assert isinstance(node, NumberNode)
         if value.strip() == "*":
             return t.back()
         number = as_number(value)
-        if number is None and t.policy.takes_words:
-            match = command_in(t, value)
-            if match:
-                return run(t, match)
+        if number is None:
+            reply = t.words(value)
+            if reply is not None:
+                return reply
         if number is None or not (node.min <= number <= node.max):
             t.emit(InputNotUnderstood(t.policy.name, node.id))
             return t.missed() or t.with_first([Say.of(node.error)], t.present(node))

@@ -10,6 +10,7 @@ from ..content.script import Command
 from ..text import as_key, as_postcode, fold
 from .events import LanguageChanged, OptedIn, OptedOut
 from .model import Reply, Say
+from .nodes import choose_language, lookup_postcode
 
 if TYPE_CHECKING:
     from .engine import Turn
@@ -66,22 +67,6 @@ def first_contact(t: Turn, text: str, match: Match | None) -> Reply:
     return t.present(script.nodes[script.language_node])
 
 
-def choose_language(t: Turn, code: str) -> Reply:
-    s = t.s
-    s.lang = code
-    s.misses = 0
-    t.emit(LanguageChanged(code))
-    waiting = s.pending.pop("after_language", None)
-    if waiting and t.policy.takes_words:
-        s.node = t.script.main
-        match = command_in(t, waiting)
-        if match:
-            return run(t, match)
-    s.stack.clear()
-    welcome = [Say.of(M.WELCOME)] if t.policy.welcomes_after_language else []
-    return t.enter(t.script.main, push=False, says=welcome)
-
-
 def command_in(t: Turn, text: str) -> Match | None:
     """The SMS command a text is, if any (a bare postcode is `CPAM <postcode>`)."""
     script = t.script
@@ -97,6 +82,12 @@ def command_in(t: Turn, text: str) -> Match | None:
     return match
 
 
+def words_at_a_prompt(t: Turn, text: str) -> Reply | None:
+    """An SMS word typed where a number is awaited ("AME" at the income question)."""
+    match = command_in(t, text) if t.policy.takes_words else None
+    return run(t, match) if match else None
+
+
 def run(t: Turn, match: Match) -> Reply:
     cmd, arg, _ = match
     if cmd.takes == "language":
@@ -108,8 +99,6 @@ def run(t: Turn, match: Match) -> Reply:
         return t.enter(t.script.language_node)
     assert cmd.goto is not None  # the schema: a command without action goes somewhere
     if cmd.takes == "postcode" and arg:
-        from .nodes import lookup_postcode
-
         return lookup_postcode(t, arg, t.script.nodes[cmd.goto])
     return t.enter(cmd.goto)
 

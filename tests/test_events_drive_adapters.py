@@ -1,0 +1,80 @@
+"""The channels act on the engine's events: the usage counters, the SMS copy after a call
+and the connected call come from them (real webhooks, real redis-server)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import responses as rsps
+
+from hotline.store import Store
+
+from .conftest import TOKEN, paris
+from .harness import Caller, Texter
+
+DAY = dt.date(2026, 11, 27)
+HOURS = "mon-fri 09:30-12:30"
+MESSAGES_URL = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + "/Messages.json"
+
+
+def counters(redis_client, day=DAY) -> dict[str, int]:
+    return {k.decode(): int(v) for k, v in redis_client.hgetall(Store.stats_key(day)).items()}
+
+
+def test_a_text_conversation_is_counted_from_its_events(texter, redis_client):
+    for text in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1", "700", "CPAM 93200",
+                 "n'importe quoi", "STOP", "START"]:
+        texter.send(text)
+    got = counters(redis_client)
+    assert got["sms.text"] == 13
+    assert got["conversation.sms"] == 1 and got["lang.fr"] == 1
+    assert got["node.quiz.q1"] == 1 and got["node.quiz.q6"] == 1
+    assert got["outcome.AME"] == 1 and got["postcode.93"] == 1
+    assert got["optout"] == 1 and got["optin"] == 1
+    assert got["invalid.sms"] == 1
+    assert not [k for k in got if re.search(r"\d{6}", k)]  # no phone number, no postcode
+
+
+def test_repeating_an_answer_does_not_count_the_outcome_twice(caller, redis_client):
+    caller.call()
+    for key in ["1", "1", "3"]:  # French, questionnaire, Mayotte
+        caller.press(key)
+    caller.press("9")
+    assert counters(redis_client)["outcome.MAY"] == 1
+
+
+def test_the_copy_after_a_call_comes_from_the_copy_event(make_app, redis_client):
+    app = make_app(TWILIO_ACCOUNT_SID="AC" + "0" * 32)
+    app.extensions["hotline"].outbox.inline = True
+    caller = Caller(app.test_client(), TOKEN)
+    caller.call()
+    for key in ["1", "2", "2"]:  # French, information, AME
+        caller.press(key)
+    with rsps.RequestsMock() as mock:
+        mock.add(rsps.POST, MESSAGES_URL, json={"sid": "SM" + "5" * 32}, status=201)
+        heard = caller.press("1")
+        app.extensions["hotline"].outbox.last_thread.join(timeout=10)
+        assert "par SMS" in heard.text
+        [call] = mock.calls
+        assert "AME" in call.request.body
+    assert counters(redis_client)["copy.requested"] == 1
+
+
+def test_a_call_is_connected_from_the_dial_event(make_app, redis_client, monkeypatch):
+    """Comede's data has no line with a number and hours today; a line added to the data
+    (the one-row edit the directory README describes) is dialled when open."""
+    from hotline.directory import ComedeContact
+
+    app = make_app(CLOCK=lambda: paris(2026, 11, 25, 10))  # a Wednesday, 10:00
+    directory = app.extensions["hotline"].directory
+    line = ComedeContact(record_id="T99", kind="phone_line", name="Comede test line",
+                         address="", phone="01 45 21 38 40", opening_hours=HOURS,
+                         lat=None, lon=None, confirmed=True)
+    monkeypatch.setattr(directory, "_lines", (line,))
+    caller = Caller(app.test_client(), TOKEN)
+    caller.call()
+    caller.press("1")
+    assert "tapez 2" in caller.press("4").text
+    end = caller.press("2")
+    assert b"<Dial" in end.xml and b"+33145213840" in end.xml
+    assert counters(redis_client, dt.date(2026, 11, 25))["dial.requested"] == 1
