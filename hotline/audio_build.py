@@ -7,7 +7,7 @@ import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from .content import Script
 from .speech import (MANIFEST, RECORDINGS, RECORDINGS_INDEX, Unit, file_hash, fresh_recording,
@@ -30,11 +30,11 @@ class BuildReport:
     failed: list[str] = field(default_factory=list)
 
 
-def choose_engine(script: Script, lang: str, offline: bool):
+def choose_engine(script: Script, lang: str, offline: bool) -> tuple[Any, str | None]:
     """The first engine the language has a voice in (gTTS first unless offline)."""
     voices = script.languages[lang].tts
     for name in ("gtts", "espeak"):
-        engine = ENGINES[name]()
+        engine: Any = ENGINES[name]()
         if name in voices and (engine.offline or not offline):
             if name == "espeak" and not engine.binary:
                 continue

@@ -44,4 +44,5 @@ class Hotline:
 
 def hotline() -> Hotline:
     """The hotline of the app handling the current request."""
-    return current_app.extensions["hotline"]  # type: ignore[no-any-return]
+    hl: Hotline = current_app.extensions["hotline"]
+    return hl

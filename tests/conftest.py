@@ -87,3 +87,13 @@ def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite tests/golden/expected/ and tests/snapshots/ from what the "
                           "code gives now (read the diff before committing)")
+
+
+# Whole modules that start processes (gunicorn servers, a Redis Cluster, a Sentinel).
+SLOW_MODULES = {"test_scaling.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

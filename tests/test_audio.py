@@ -33,6 +33,7 @@ def scripts(tmp_path):
 
 
 @needs_espeak
+@pytest.mark.slow
 def test_offline_build_renders_real_audio_of_plausible_length(tmp_path):
     script = load_script()
     report = build(script, tmp_path, TODAY, offline=True, langs=["fr", "en"])
@@ -49,6 +50,7 @@ def test_offline_build_renders_real_audio_of_plausible_length(tmp_path):
 
 
 @needs_espeak
+@pytest.mark.slow
 def test_second_build_renders_nothing_and_a_changed_text_renders_one(tmp_path, scripts):
     script = load_script(scripts)
     build(script, tmp_path / "audio", TODAY, offline=True, langs=["en"])
@@ -84,6 +86,7 @@ def test_gtts_blocked_is_reported_and_said_with_say(tmp_path, scripts):
 
 
 @needs_espeak
+@pytest.mark.slow
 def test_a_recording_overrides_tts_until_its_text_changes(tmp_path, scripts):
     audio = tmp_path / "audio"
     volunteer = tmp_path / "volunteer"
@@ -129,6 +132,7 @@ def test_recording_script_lists_what_to_read():
 
 
 @needs_espeak
+@pytest.mark.slow
 def test_calls_play_the_rendered_file_and_say_what_has_values(make_app, tmp_path):
     build(load_script(), tmp_path, TODAY, offline=True, langs=["fr"])
     app = make_app(HOTLINE_AUDIO_DIR=str(tmp_path))
@@ -140,11 +144,12 @@ def test_calls_play_the_rendered_file_and_say_what_has_values(make_app, tmp_path
     caller.press("2")
     ame = caller.press("2")  # has the ceiling in it: said with <Say>, footer played
     assert ame.texts and "870" in ame.text and ame.plays
-    response = app.test_client().get(menu.plays[0].replace("http://localhost", ""))
-    assert response.status_code == 200 and response.mimetype == "audio/wav"
+    with app.test_client().get(menu.plays[0].replace("http://localhost", "")) as response:
+        assert response.status_code == 200 and response.mimetype == "audio/wav"
 
 
 @needs_espeak
+@pytest.mark.slow
 def test_hotline_audio_0_says_everything(make_app, tmp_path):
     build(load_script(), tmp_path, TODAY, offline=True, langs=["fr"])
     caller = Caller(make_app(HOTLINE_AUDIO_DIR=str(tmp_path), HOTLINE_AUDIO="0").test_client(), TOKEN)
@@ -158,17 +163,21 @@ def test_audio_route_caches_and_refuses_path_tricks(make_app, tmp_path):
     (tmp_path / "fr" / "hello-abc.wav").write_bytes(b"RIFF....WAVEfmt ")
     (tmp_path / "secret.txt").write_text("no")
     client = make_app(HOTLINE_AUDIO_DIR=str(tmp_path)).test_client()
-    ok = client.get("/audio/fr/hello-abc.wav")
-    assert ok.status_code == 200 and ok.headers["ETag"] and "max-age" in ok.headers["Cache-Control"]
-    assert client.get("/audio/fr/hello-abc.wav",
-                      headers={"If-None-Match": ok.headers["ETag"]}).status_code == 304
+    with client.get("/audio/fr/hello-abc.wav") as ok:
+        assert ok.status_code == 200 and ok.headers["ETag"]
+        assert "max-age" in ok.headers["Cache-Control"]
+    with client.get("/audio/fr/hello-abc.wav",
+                    headers={"If-None-Match": ok.headers["ETag"]}) as again:
+        assert again.status_code == 304
     for path in ["/audio/../secret.txt", "/audio/..%2fsecret.txt", "/audio/secret.txt",
                  "/audio/%2e%2e/%2e%2e/etc/passwd.wav", "/audio//etc/passwd.wav",
                  "/audio/fr/../../README.md", "/audio/nothing.mp3"]:
-        assert client.get(path, follow_redirects=True).status_code == 404, path
+        with client.get(path, follow_redirects=True) as response:
+            assert response.status_code == 404, path
 
 
 @needs_espeak
+@pytest.mark.slow
 def test_dari_is_offered_by_voice_once_its_audio_is_built(make_app, tmp_path):
     script = load_script()
     report = build(script, tmp_path, TODAY, offline=True, langs=["fa"])

@@ -72,6 +72,7 @@ MISTAKES = [
     ("messages/fr.yaml", '"yes": [OUI', "yes: [OUI", "in quotes"),
     ("messages/fr.yaml", "  sms.queued:", "  sms.queud:", "message 'sms.queued' is missing"),
     ("messages/fr.yaml", "  help.short:\n    sms:", "  help.short:\n    smss:", "unknown key `smss`"),
+    ("messages/en.yaml", "\"yes\": [\"YES\"", "\"yes\": [YES", "in quotes"),
     ("messages/fr.yaml", "  goodbye:\n", "  goodbye:\n    voise: x\n", "unknown key `voise`"),
     ("messages/en.yaml", 'sms: "2 English"', 'sms: "2 English', "cannot be read"),
     ("languages.yaml", "sms_fold: true", "sms_fold: maybe", "sms_fold"),

@@ -59,6 +59,9 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def start_gunicorn(redis_url: str, **extra_env: str) -> tuple[subprocess.Popen, str]:

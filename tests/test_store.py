@@ -86,7 +86,12 @@ def test_counters_are_added_up_and_written_in_one_batch(store, redis_client):
 
 
 def test_counters_survive_a_failed_write(redis_server, redis_client):
-    broken = Store(redis.Redis(port=1, socket_connect_timeout=0.2), b"secret", count_every=0)
+    # a closed port that fails at once: no retries to wait for (redis-py retries by default)
+    from redis.retry import Retry
+    from redis.backoff import NoBackoff
+
+    dead = redis.Redis(port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    broken = Store(dead, b"secret", count_every=0)
     with pytest.raises(redis.RedisError):
         broken.count(["voice.start"], DAY)
     broken.redis = redis_client  # Redis is back: the next write carries what was held

@@ -168,7 +168,7 @@ def test_no_account_sid_means_no_sms_and_the_caller_is_told(caller):
 def open_comede(tmp_path):
     folder = tmp_path / "directory"
     shutil.copytree(DEFAULT_FOLDER, folder)
-    rows = list(csv.DictReader(open(folder / "comede.csv", encoding="utf-8")))
+    rows = list(csv.DictReader((folder / "comede.csv").read_text(encoding="utf-8").splitlines()))
     for row in rows:
         if row["record_id"] == "C01":
             row["opening_hours"] = "mon-fri 09:00-17:00"

@@ -100,12 +100,12 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
     for lang in script.languages:
         messages = script.messages.get(lang, {})
         for msg_id, base in ref.items():
-            msg = messages.get(msg_id)
-            if msg is None:
+            mine = messages.get(msg_id)
+            if mine is None:
                 fault(f"{lang} {msg_id}: missing")
                 continue
             for form in ("sms", "voice"):
-                text, base_text = getattr(msg, form), getattr(base, form)
+                text, base_text = getattr(mine, form), getattr(base, form)
                 if form == "voice" and not base_text:
                     continue
                 if not (text or "").strip():
@@ -116,7 +116,7 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
                     fault(f"{lang} {msg_id}: {form} placeholders differ from French")
                 if lang not in (REFERENCE_LANG, "en") and text == base_text and _has_words(text):
                     fault(f"{lang} {msg_id}: {form} text is the French text (untranslated)")
-            sms = sms_form(script, lang, msg.sms, amounts)
+            sms = sms_form(script, lang, mine.sms, amounts)
             seg = count(sms)
             report.segments[(lang, msg_id)] = (seg.encoding, seg.segments)
             budget = script.sms_budget([msg_id], seg.encoding)

@@ -24,7 +24,7 @@ from pydantic import (BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML has it
 
 
-class LineDict(dict):  # type: ignore[type-arg]
+class LineDict(dict[Any, Any]):
     """A YAML mapping that remembers the line of itself and of each of its keys."""
 
     line: int = 0
@@ -223,6 +223,7 @@ def _option(value: Any) -> Any:
 
 
 class NodeBase(Strict):
+    type: str
     id: str = ""
     flow: str = ""  # the `name` of the flow file it is in (never the file's name)
     zero: NodeId | None = None  # where 0 leads at this node (the flow's `zero` by default)
@@ -411,7 +412,7 @@ NODE_MODELS: dict[str, type[NodeBase]] = {
     "resume": ResumeNode,
 }
 NODE_TYPES = frozenset(NODE_MODELS)
-NODE = TypeAdapter(Node)
+NODE: TypeAdapter[Any] = TypeAdapter(Node)
 
 
 class FlowFile(Strict):
@@ -439,6 +440,16 @@ class MessageSpec(Strict):
 Word = Union[str, int]
 
 
+def _no_booleans(value: Any) -> Any:
+    """YAML reads YES, NO, ON, OFF, Y, N unquoted as true/false: refuse them, say how."""
+    words = value if isinstance(value, list) else \
+        [w for ws in value.values() for w in (ws or [])] if isinstance(value, dict) else []
+    if any(isinstance(w, bool) for w in words):
+        raise ValueError("a word YAML reads as true/false (YES, NO, ON, OFF, Y, N): "
+                         "write it in quotes, e.g. \"YES\"")
+    return value
+
+
 class MessageFile(Strict):
     language: str
     review: Literal["drafted", "reviewed"] = "drafted"
@@ -446,6 +457,8 @@ class MessageFile(Strict):
     yes: list[Word] = Field(default_factory=list, alias="yes")
     no: list[Word] = Field(default_factory=list, alias="no")
     messages: dict[str, Union[MessageSpec, str]]
+
+    _words = field_validator("commands", "yes", "no", mode="before")(_no_booleans)
 
     @field_validator("messages", mode="before")
     @classmethod
@@ -457,6 +470,7 @@ class MessageFile(Strict):
 
 class CommandSpec(Strict):
     words: list[Word] = Field(default_factory=list)
+    _words = field_validator("words", mode="before")(_no_booleans)
     goto: NodeId | None = None
     action: Literal["opt_out", "opt_in"] | None = None
     takes: Literal["postcode", "language"] | None = None

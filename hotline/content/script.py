@@ -342,11 +342,8 @@ def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fau
         for cid, ws in mfile.commands.items():
             for word in ws:
                 add_word(name, word, cid, code)
-        for word_list, key in ((mfile.yes, "1"), (mfile.no, "2")):
-            for word in word_list:
-                if isinstance(word, bool):
-                    faults.at(name, None, f"the word {word!r} must be quoted")
-            yes_no.setdefault(code, {}).update({fold(str(w)): key for w in word_list})
+        for word_list, answer in ((mfile.yes, "1"), (mfile.no, "2")):
+            yes_no.setdefault(code, {}).update({fold(str(w)): answer for w in word_list})
 
     params_path = root / "parameters.yaml"
     parameters: dict[str, Any] = {}

@@ -401,4 +401,4 @@ _HANDLERS: dict[str, Handler] = {
 
 
 def handler(node: NodeBase) -> Handler:
-    return _HANDLERS[node.type]  # type: ignore[attr-defined]
+    return _HANDLERS[node.type]
