@@ -1,4 +1,5 @@
-"""Configuration from the environment (see the contract), with overrides for tests."""
+"""Configuration from the environment (the README's Configuration section), with overrides
+for tests."""
 from __future__ import annotations
 
 import datetime as dt

@@ -8,8 +8,8 @@ README there for sources, columns and how operators correct them):
 * ``postcodes.csv`` one row per (postcode, commune), the main commune first.
 
 Everything is read once by :meth:`Directory.load` and turned into small in-memory tables;
-the answer for every known postcode is computed at load time, so :meth:`Directory.lookup`
-is a text clean-up plus one dict access. Standard library only: this module must not
+a postcode's answer is worked out on its first lookup and kept, so :meth:`Directory.lookup`
+is then a text clean-up plus one dict access. Standard library only: this module must not
 import Flask, Redis or Twilio.
 
 Rule: no address or phone number is ever made up here. Every string returned comes from
