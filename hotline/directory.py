@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterable, NamedTuple
 
+from .text import DIGITS
+
 __all__ = [
     "Caisse",
     "Commune",
@@ -153,16 +155,6 @@ class _PlaceRow(NamedTuple):
 
 # --------------------------------------------------------------------------- input clean-up
 
-# Arabic-Indic (٠-٩), Persian/Urdu (۰-۹) and full-width (０-９) digits -> ASCII; invisible
-# marks that phones add around numbers (bidi marks, zero-width, keycap emoji parts) removed.
-_TRANSLATE: dict[int, int | None] = {}
-for _base in (0x0660, 0x06F0, 0xFF10):
-    for _i in range(10):
-        _TRANSLATE[_base + _i] = ord("0") + _i
-for _ch in "\ufe0f\u20e3\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u061c" \
-           "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
-    _TRANSLATE[ord(_ch)] = None
-
 # ASCII digit groups, possibly separated by spaces ("93 200"). [0-9], not \d: other
 # scripts' digits would otherwise slip through un-normalised.
 _DIGIT_RUN = re.compile(r"[0-9]+(?:[ \t\u00a0\u202f]+[0-9]+)*")
@@ -184,7 +176,7 @@ def _extract_postcode(text: object) -> tuple[str | None, str]:
         text = str(text)  # 93200 -> "93200"; 1200 stays invalid (no zero guessed)
     elif not isinstance(text, str):
         return None, ""  # lists, floats, objects: their repr may contain stray digits
-    text = text[:_MAX_INPUT].translate(_TRANSLATE)
+    text = text[:_MAX_INPUT].translate(DIGITS)
     # What is echoed back ("93 20 is not a postcode"): printable, one-spaced, short.
     cleaned = "".join(ch for ch in " ".join(text.split())[:_MAX_ECHO] if ch.isprintable())
     found: set[str] = set()

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Arabic-Indic (U+0660..) and Persian/Extended (U+06F0..) digits, as typed on phones set to
-# Arabic, Dari or Pashto, read as 0-9.
-_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
-_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
+# Arabic-Indic (٠-٩), Persian/Urdu (۰-۹) and full-width (０-９) digits, as typed on phones
+# set to Arabic, Dari or Pashto, read as 0-9; invisible marks that phones add around
+# numbers (bidi marks, zero-width, keycap emoji parts) removed. For str.translate.
+DIGITS: dict[int, int | None] = {base + i: ord("0") + i
+                                 for base in (0x0660, 0x06F0, 0xFF10) for i in range(10)}
+DIGITS.update((ord(ch), None) for ch in "\ufe0f\u20e3\u200b\u200c\u200d\u200e\u200f\u2060"
+              "\ufeff\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 MAX_TEXT = 1600  # Twilio's limit for one message body; anything beyond is noise
 
@@ -17,7 +20,7 @@ def clean(text: str | None) -> str:
     """Drop control and format characters, fold digits to ASCII, trim, cap the length."""
     if not text:
         return ""
-    text = text[:MAX_TEXT * 2].translate(_DIGITS)
+    text = text[:MAX_TEXT * 2].translate(DIGITS)
     kept = []
     for ch in text:
         cat = unicodedata.category(ch)

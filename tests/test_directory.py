@@ -73,14 +73,17 @@ def test_data_files_keep_attribution_columns_and_stay_small():
 
 
 def test_module_uses_standard_library_only():
-    tree = ast.parse((REPO / "hotline" / "directory.py").read_text(encoding="utf-8"))
+    """The standard library and the package's own text helpers (themselves stdlib only)."""
     imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            imported.add((node.module or "").split(".")[0])
-    assert imported <= {"__future__", "csv", "math", "pathlib", "re", "dataclasses", "typing"}
+    for name in ("directory.py", "text.py"):
+        tree = ast.parse((REPO / "hotline" / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                imported.add((node.module or "").split(".")[0])
+    assert imported <= {"__future__", "csv", "math", "pathlib", "re", "dataclasses", "typing",
+                        "unicodedata"}
 
 
 def test_lookups_read_no_file_after_load(directory, monkeypatch):
