@@ -5,16 +5,20 @@ import atexit
 import functools
 import logging
 import weakref
-from typing import Any, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
 
 import redis
 from flask import Flask
 
 from .config import Config
-from .content.script import shared_script
+from .content.script import default_script_dir, shared_script
 from .outbound import Outbox
 from .services import Hotline
 from .store import Store
+
+if TYPE_CHECKING:
+    from .directory import Directory
 
 log = logging.getLogger("hotline")
 
@@ -114,12 +118,12 @@ def _flush_at_exit(store_ref: "weakref.ref[Store]") -> None:
         log.warning("redis unreachable: the last usage counters of this process are lost")
 
 
-@functools.lru_cache(maxsize=1)
-def shared_directory():
+@functools.lru_cache(maxsize=2)
+def shared_directory(folder: Path | None = None) -> Directory:
     """The office directory, loaded once per process (it takes most of start-up)."""
     from .directory import Directory
 
-    return Directory.load()
+    return Directory.load(folder)
 
 
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -137,7 +141,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     client = LazyRedis(config.redis_url)
     from .speech import Speech
 
-    directory = shared_directory()
+    directory = shared_directory((config.scripts_dir or default_script_dir()) / "directory")
     speech = Speech(script, config.audio_dir, enabled=config.audio_enabled,
                     today=lambda: config.clock().date())
     app = Flask(__name__)

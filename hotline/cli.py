@@ -88,12 +88,14 @@ def content_check() -> None:
     """Lint ivr_scripts/: exits 1 on any fault."""
     from .config import Config
     from .content.check import check_content, format_report
+    from .content.script import default_script_dir
     from .directory import Directory
     from .speech import Speech
 
     config = Config.load()
     today = config.clock().date()
-    report = check_content(config.scripts_dir, today, Directory.load(),
+    report = check_content(config.scripts_dir, today,
+                           Directory.load((config.scripts_dir or default_script_dir()) / "directory"),
                            lambda script: Speech(script, config.audio_dir, today=lambda: today))
     for line in format_report(report):
         click.echo(line)

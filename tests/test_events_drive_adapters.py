@@ -1,5 +1,6 @@
-"""The channels act on the engine's events: the usage counters, the SMS copy after a call
-and the connected call come from them (real webhooks, real redis-server)."""
+"""The channels act on the engine's events: the usage counters and the SMS copy after a
+call come from them (real webhooks, real redis-server); the connected call is tested in
+test_where_to_go.py."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,6 @@ from .conftest import TOKEN, paris
 from .harness import Caller, Texter
 
 DAY = dt.date(2026, 11, 27)
-HOURS = "mon-fri 09:30-12:30"
 MESSAGES_URL = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + "/Messages.json"
 
 
@@ -58,23 +58,3 @@ def test_the_copy_after_a_call_comes_from_the_copy_event(make_app, redis_client)
         [call] = mock.calls
         assert "AME" in call.request.body
     assert counters(redis_client)["copy.requested"] == 1
-
-
-def test_a_call_is_connected_from_the_dial_event(make_app, redis_client, monkeypatch):
-    """Comede's data has no line with a number and hours today; a line added to the data
-    (the one-row edit the directory README describes) is dialled when open."""
-    from hotline.directory import ComedeContact
-
-    app = make_app(CLOCK=lambda: paris(2026, 11, 25, 10))  # a Wednesday, 10:00
-    directory = app.extensions["hotline"].directory
-    line = ComedeContact(record_id="T99", kind="phone_line", name="Comede test line",
-                         address="", phone="01 45 21 38 40", opening_hours=HOURS,
-                         lat=None, lon=None, confirmed=True)
-    monkeypatch.setattr(directory, "_lines", (line,))
-    caller = Caller(app.test_client(), TOKEN)
-    caller.call()
-    caller.press("1")
-    assert "tapez 2" in caller.press("4").text
-    end = caller.press("2")
-    assert b"<Dial" in end.xml and b"+33145213840" in end.xml
-    assert counters(redis_client, dt.date(2026, 11, 25))["dial.requested"] == 1

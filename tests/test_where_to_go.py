@@ -192,6 +192,8 @@ def test_comede_by_voice_connects_when_open(make_app, open_comede, when, connect
     if connects:
         end = caller.press("2")
         assert end.gather is None and b"<Dial" in end.xml and b"+33145213840" in end.xml
+        stats = app.extensions["hotline"].store.stats(when.date())
+        assert stats["dial.requested"] == 1  # counted from the dial event
     else:
         assert "mon-fri 09:00-17:00" in turn.text
         assert caller.press("2").text.startswith("Je n'ai pas compris")
