@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,8 +108,12 @@ def build(script: Script, audio_dir: Path, today: dt.date, offline: bool = False
 
 def _entry(lang: str, unit: Unit, engine: str, file: str, audio_dir: Path) -> dict:
     path = Path(audio_dir) / file
+    try:  # how long it plays: the content check adds these up along the menus
+        seconds: float | None = round(duration_seconds(path), 2)
+    except (EngineUnavailable, OSError, ValueError, subprocess.SubprocessError):
+        seconds = None
     return {"lang": lang, "id": unit.id, "kind": unit.kind, "engine": engine, "file": file,
-            "text_sha": text_sha(unit.text), "bytes": path.stat().st_size}
+            "text_sha": text_sha(unit.text), "bytes": path.stat().st_size, "seconds": seconds}
 
 
 def import_recordings(script: Script, audio_dir: Path, lang: str, folder: Path) -> list[str]:

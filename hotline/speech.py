@@ -124,6 +124,7 @@ class Speech:
         self.today = today
         self.by_text: dict[tuple[str, str], str] = {}
         self.entries: list[dict] = []
+        self._seconds: dict[tuple[str, str], float | None] = {}
         manifest = self.audio_dir / MANIFEST
         if enabled and manifest.exists():
             try:
@@ -163,6 +164,14 @@ class Speech:
                 url = self.url(lang, piece)
                 parts.append(Part("play", url) if url else Part("say", piece.strip(), lang))
         return [p for p in parts if p.value]
+
+    def seconds(self, lang: str, text: str) -> float | None:
+        """How long the rendered audio of this exact text plays, when it was measured."""
+        if not self._seconds:
+            self._seconds = {(e.get("lang"), e.get("text_sha")): e.get("seconds")
+                             for e in self.entries}
+        found = self._seconds.get((lang, text_sha(text)))
+        return float(found) if isinstance(found, (int, float)) else None
 
     # -- coverage ------------------------------------------------------------
     def missing(self, lang: str) -> list[Unit]:

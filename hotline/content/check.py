@@ -31,6 +31,7 @@ class Report:
     faults: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     segments: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    timings: list = field(default_factory=list)  # timing.LanguageTiming per voiced language
 
     @property
     def ok(self) -> bool:
@@ -157,6 +158,8 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
     if directory is not None:
         for problem in directory.problems():
             note(f"directory: {problem}")
+    for line in voice_time(script, today, speech, report):
+        fault(line)
     if speech is not None:
         for line in speech.coverage_faults():
             fault(line)
@@ -172,6 +175,26 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
             note(f"review {code}: {states.count('reviewed')} reviewed by a native speaker, "
                  f"{states.count('drafted')} drafted")
     return report
+
+
+def voiced_languages(script: Script) -> tuple[str, ...]:
+    """Languages a call can be held in once their audio is built (a voice of Twilio's or a
+    speech engine's)."""
+    return tuple(code for code, lang in script.languages.items()
+                 if lang.say_language or lang.tts)
+
+
+def voice_time(script: Script, today: dt.date, speech, report: Report) -> list[str]:
+    """The listening times per voiced language, as notes; those over budget, as faults."""
+    from . import timing
+
+    clock = timing.Clock(script, today, speech.seconds if speech is not None else None)
+    voiced = voiced_languages(script)
+    offered = speech.voice_languages() if speech is not None else voiced
+    timings = [timing.timing(script, lang, clock, tuple(offered)) for lang in voiced]
+    report.timings = timings
+    report.notes.extend(timing.format_timings(timings))
+    return timing.faults(script, timings)
 
 
 def _has_words(text: str) -> bool:

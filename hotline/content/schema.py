@@ -525,11 +525,24 @@ class Places(Strict):
 BudgetKind = Literal["answer", "outcome", "copy", "other"]
 
 
+class VoiceTime(Strict):
+    """How long a call may take to listen to (seconds), and how fast each language is
+    spoken (characters per second of text, for prompts without rendered audio)."""
+
+    rates: dict[str, Annotated[float, Field(gt=1, lt=40)]]
+    rates_measured: str  # how and when the rates were measured
+    # budgets; unset: measured and reported, not enforced
+    longest_path: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    prompt: Annotated[int, Field(gt=0)] | None = None  # a menu or a question
+    answer: Annotated[int, Field(gt=0)] | None = None  # a spoken answer, without its footer
+
+
 class SettingsFile(Strict):
     places: Places
     # SMS segments per message, by what it is: an information `answer`, a questionnaire
     # `outcome` (with each of its additions), the `copy` texted after a call, or `other`
     sms_budgets: dict[BudgetKind, Budget]
+    voice_time: VoiceTime | None = None
 
     @field_validator("sms_budgets")
     @classmethod

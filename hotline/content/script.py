@@ -89,6 +89,7 @@ class Script:
     places: schema.Places
     budgets: dict[str, schema.Budget]  # what the message is -> SMS segments
     flows: dict[str, schema.FlowFile] = field(default_factory=dict)
+    voice_time: schema.VoiceTime | None = None
     _placeholders: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _said_by: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -360,7 +361,8 @@ def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fau
     script = Script(root=root, languages=languages, nodes=nodes, messages=messages,
                     commands=commands, words=words, yes_no=yes_no, parameters=parameters,
                     places=settings.places,
-                    budgets=dict(settings.sms_budgets), flows=flows)
+                    budgets=dict(settings.sms_budgets), flows=flows,
+                    voice_time=settings.voice_time)
     script._said_by.update(_budget_kinds(nodes))
     faults.extend(_links(script, settings_raw, broken))
     return script, _unique(faults)

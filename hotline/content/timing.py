@@ -1,0 +1,198 @@
+"""How long a call takes to listen to: per voiced language, the longest path from the call's
+start to each answer, the longest menu or question, the longest spoken answer.
+
+A prompt's length is the length of its rendered audio when `hotline audio build` made it
+(the manifest keeps each file's seconds), else its text at the language's speaking rate
+(`settings.yaml` `voice_time.rates`, characters per second, measured). The path is what a
+first-time caller hears when listening to every prompt: the language menu, the welcome and
+the main menu, then each menu or question on the way, then the answer (its longest form,
+with the longest of its additions; without the footer that says which keys do what).
+Budgets are in `settings.yaml` `voice_time`; the content check turns an excess into a fault.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..text import fill
+from . import rules
+from .code_messages import M
+from .schema import (AnswerNode, BranchNode, CaisseNode, ComedeNode, LanguageNode, NodeBase,
+                     NumberNode, OutcomeNode, PostcodeNode, WithOptions)
+from .script import Script
+
+# Values said inside messages, as long as typical ones (a caisse, a Comede centre)
+SAMPLES = {"town": "Saint-Denis", "departement": "Seine-Saint-Denis", "postcode": "93200",
+           "name": "CPAM de la Seine-Saint-Denis", "phone": "01 45 21 38 40",
+           "address": "CPAM 93, CS 60300, 93018 Bobigny Cedex", "hours": "lundi à vendredi"}
+
+Seconds = Callable[[str, str], "float | None"]  # (lang, spoken text) -> seconds of its audio
+
+
+@dataclass
+class LanguageTiming:
+    lang: str
+    source: str  # "audio" when every prompt on the longest path has rendered audio, else "text"
+    longest_path: float = 0.0
+    longest_path_to: str = ""
+    path: list[str] = field(default_factory=list)
+    longest_prompt: float = 0.0
+    longest_prompt_id: str = ""
+    longest_answer: float = 0.0
+    longest_answer_id: str = ""
+    paths: dict[str, float] = field(default_factory=dict)  # answer node -> seconds to hear it
+
+
+class Clock:
+    """Seconds of a message in a language: its audio when rendered, else its text."""
+
+    def __init__(self, script: Script, today: dt.date, audio_seconds: Seconds | None = None):
+        self.script, self.audio_seconds = script, audio_seconds
+        rates = script.voice_time.rates if script.voice_time else {}
+        self.rates = rates
+        self.values = {**SAMPLES, **{k: str(v) for k, v in
+                                     rules.reference_amounts(script.parameters, today).items()}}
+        self.values.update(_ceilings(script, today))
+        self.from_text: set[str] = set()
+
+    def seconds(self, lang: str, msg_id: str) -> float:
+        msg = self.script.message(lang, msg_id) or self.script.message("fr", msg_id)
+        if msg is None:
+            return 0.0
+        text = fill(msg.text("voice"), self.values, missing="1234").strip()
+        if self.audio_seconds is not None:
+            found = self.audio_seconds(lang, text)
+            if found is not None:
+                return found
+        self.from_text.add(msg_id)
+        rate = self.rates.get(lang) or self.rates.get("other") or 14.0
+        return len(text) / rate
+
+
+def _ceilings(script: Script, today: dt.date) -> dict[str, str]:
+    if "ceiling_base" not in script.parameters:
+        return {}
+    c = rules.ceilings(script.parameters, "metro", 2, today)
+    return {k: str(v) for k, v in c.items()}
+
+
+def answer_messages(node: NodeBase) -> list[list[str]]:
+    """The forms an answer can take (the message, with each of its additions)."""
+    if isinstance(node, OutcomeNode):
+        return [[node.message]] + [[node.message, a.message] for a in node.adds]
+    if isinstance(node, AnswerNode):
+        return [[node.message]]
+    if isinstance(node, CaisseNode):
+        return [[M.CPAM_TOWN, M.CPAM_CAISSE, M.CPAM_CHECK]]
+    if isinstance(node, ComedeNode):
+        return [[node.message, M.COMEDE_CONTACT, M.COMEDE_CHECK]]
+    return []
+
+
+def prompt_of(node: NodeBase) -> str | None:
+    if isinstance(node, (WithOptions, NumberNode, PostcodeNode)):
+        return node.prompt
+    return None
+
+
+def language_menu_seconds(script: Script, clock: Clock, voiced: tuple[str, ...]) -> float:
+    node = script.nodes[script.language_node]
+    assert isinstance(node, LanguageNode)
+    total = sum(clock.seconds(c, node.prompt) for c in voiced)
+    if len(voiced) < len(script.languages):
+        total += sum(clock.seconds(c, M.LANGUAGE_SMS_ONLY) for c in ("fr", "en") if c in voiced)
+    return total
+
+
+def timing(script: Script, lang: str, clock: Clock, voiced: tuple[str, ...]) -> LanguageTiming:
+    """The listening times of one language."""
+    clock.from_text = set()
+    result = LanguageTiming(lang=lang, source="audio")
+    start = language_menu_seconds(script, clock, voiced)
+    start += clock.seconds(lang, M.WELCOME)
+    prompts: dict[str, float] = {}
+    for node in script.nodes.values():
+        prompt = prompt_of(node)
+        if prompt:
+            prompts[node.id] = clock.seconds(lang, prompt)
+    prompts[script.language_node] = language_menu_seconds(script, clock, voiced)
+    result.longest_prompt_id, result.longest_prompt = max(prompts.items(), key=lambda kv: kv[1])
+
+    answers: dict[str, float] = {}
+    for node in script.nodes.values():
+        forms = answer_messages(node)
+        if forms:
+            answers[node.id] = max(sum(clock.seconds(lang, m) for m in form) for form in forms)
+    if answers:
+        result.longest_answer_id, result.longest_answer = max(answers.items(),
+                                                             key=lambda kv: kv[1])
+
+    # the longest way to each answer, from the main menu (the tree has no loop forward;
+    # `seen` guards against one in the data)
+    def walk(node_id: str, heard: float, path: list[str], seen: frozenset[str]) -> None:
+        if node_id in seen or node_id not in script.nodes:
+            return
+        node = script.nodes[node_id]
+        seen = seen | {node_id}
+        if node_id in answers:
+            total = heard + answers[node_id]
+            if total > result.paths.get(node_id, -1.0):
+                result.paths[node_id] = total
+                if total > result.longest_path:
+                    result.longest_path, result.longest_path_to = total, node_id
+                    result.path = path + [node_id]
+            return
+        here = prompts.get(node_id, 0.0)
+        if isinstance(node, PostcodeNode):
+            here += clock.seconds(lang, M.POSTCODE_CONFIRM)
+        for target in _forward(node):
+            walk(target, heard + here, path + [node_id], seen)
+
+    walk(script.main, start, [script.language_node], frozenset())
+    if clock.from_text:
+        result.source = "text"
+    return result
+
+
+def _forward(node: NodeBase) -> list[str]:
+    """Where a caller can go on from a node (not back, not 0)."""
+    if isinstance(node, WithOptions):
+        return [o.next for key, o in node.options.items() if key != "0"]
+    if isinstance(node, BranchNode):
+        return node.targets()
+    if isinstance(node, (NumberNode, PostcodeNode)):
+        return [node.next]
+    return []
+
+
+def faults(script: Script, timings: list[LanguageTiming]) -> list[str]:
+    """The listening times over their budgets (settings.yaml `voice_time`)."""
+    budget = script.voice_time
+    if budget is None:
+        return []
+    out = []
+    for t in timings:
+        limit = budget.longest_path.get(t.lang, budget.longest_path.get("other"))
+        if limit is not None and t.longest_path > limit:
+            out.append(f"voice {t.lang}: the longest path to an answer ({t.longest_path_to}) "
+                       f"takes {t.longest_path:.0f} s to hear, budget {limit} s: "
+                       f"shorten the prompts on it ({' > '.join(t.path)})")
+        if budget.prompt is not None and t.longest_prompt > budget.prompt:
+            out.append(f"voice {t.lang}: {t.longest_prompt_id} takes {t.longest_prompt:.0f} s "
+                       f"to hear, budget {budget.prompt} s for a menu or a question")
+        if budget.answer is not None and t.longest_answer > budget.answer:
+            out.append(f"voice {t.lang}: the answer {t.longest_answer_id} takes "
+                       f"{t.longest_answer:.0f} s to hear, budget {budget.answer} s: say the "
+                       f"details (documents, addresses) after it, by SMS or on a key")
+    return out
+
+
+def format_timings(timings: list[LanguageTiming]) -> list[str]:
+    lines = []
+    for t in timings:
+        lines.append(f"voice {t.lang}: longest path {t.longest_path:.0f} s (to "
+                     f"{t.longest_path_to}), longest prompt {t.longest_prompt:.0f} s "
+                     f"({t.longest_prompt_id}), longest answer {t.longest_answer:.0f} s "
+                     f"({t.longest_answer_id}), from {t.source}")
+    return lines
