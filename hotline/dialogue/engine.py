@@ -196,9 +196,7 @@ class _Turn:
     def _branch(self, node: Node, says: list[Say], hops: int) -> Reply:
         facts = self.s.facts
         if node.get("compute") == "ceilings":
-            facts.update(rules.ceilings(self.script.parameters, facts.get("territory", "metro"),
-                                        int(facts.get("household") or 1), self.world.today))
-            facts["income_year"] = int(facts.get("income_month") or 0) * 12
+            facts.update(rules.compute(self.script.parameters, facts, self.world.today))
         for case in node.get("cases") or []:
             if "when" not in case or rules.holds(case["when"], facts):
                 facts.update(case.get("set") or {})
@@ -482,10 +480,10 @@ class _Turn:
         for caisse in found.caisses:
             if caisse.address and caisse.phone:
                 says.append(Say.of("cpam.caisse", name=caisse.name, address=caisse.address,
-                                   phone=caisse.phone))
+                                   phone=caisse.phone, as_of=caisse.as_of))
             elif caisse.address:  # no number in the data: none is made up
                 says.append(Say.of("cpam.caisse_no_phone", name=caisse.name,
-                                   address=caisse.address))
+                                   address=caisse.address, as_of=caisse.as_of))
             else:
                 says.append(Say.of("cpam.caisse_no_address", name=caisse.name))
         if any(not c.confirmed for c in found.caisses) or found.multi_caisse:
@@ -511,6 +509,8 @@ class _Turn:
         for contact in contacts:
             says.append(Say.of("comede.contact", name=contact.name, address=contact.address,
                                phone=contact.phone))
+        if not contacts and not any(s.id == "comede.nearest" for s in says):
+            says.append(Say.of("comede.no_phone"))  # no number is better than a wrong one
         shown = contacts + ([found.comede] if found is not None and found.comede else [])
         if any(c.phone and not c.confirmed for c in shown):
             says.append(Say.of("comede.check"))
