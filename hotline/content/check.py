@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from ..dialogue import rules
+from . import freshness
 from ..sms_segments import count, fold_for_sms
 from .script import REFERENCE_LANG, Script, node_messages, node_targets
 
@@ -147,6 +148,8 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
         if not spec.get("checked"):
             fault(f"parameter {name}: no `checked` date")
 
+    stale, ages = freshness.parameter_freshness(script.parameters, today)  # valid_until / April
+    report.faults.extend(stale), report.notes.extend(ages + freshness.source_ages(ref, today))
     if directory is not None:
         for problem in directory.problems():
             note(f"directory: {problem}")
