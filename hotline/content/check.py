@@ -149,7 +149,8 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
             fault(f"parameter {name}: no `checked` date")
 
     stale, ages = freshness.parameter_freshness(script.parameters, today)  # valid_until / April
-    report.faults.extend(stale), report.notes.extend(ages + freshness.source_ages(ref, today))
+    report.faults.extend(stale)
+    report.notes.extend(ages + freshness.source_ages(ref, today))
     if directory is not None:
         for problem in directory.problems():
             note(f"directory: {problem}")
