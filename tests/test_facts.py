@@ -126,7 +126,7 @@ def test_eu_citizen_under_three_months_has_a_key_and_an_answer():
     assert session.facts["outcome"] == "quiz.out.gap"
     assert said(says, "quiz.add.ehic")
     for lang in LANGS:
-        assert re.search(r"^4 ", SCRIPT.message(lang, "quiz.q4.eu").sms, re.M), lang
+        assert re.search(r"^4 ", SCRIPT.message(lang, "quiz.q4.eu").sms, re.MULTILINE), lang
         assert "4" in SCRIPT.message(lang, "quiz.q4.eu").voice, lang
 
 
@@ -139,7 +139,7 @@ def test_an_adult_who_asked_for_a_child_goes_on_to_their_own_situation():
             msg = SCRIPT.message(lang, outcome)
             assert "2" in msg.sms[-80:] and "2" in msg.voice[-80:] or outcome.endswith("m_ad"), lang
             assert re.search(r"\b2\b", msg.sms) and re.search(r"\b2\b", msg.voice), lang
-        session, reply = step(SCRIPT, session, Event("sms", "text", "2"), WORLD)
+        session, _ = step(SCRIPT, session, Event("sms", "text", "2"), WORLD)
         assert session.node == "quiz.q3" and session.facts["territory"] == "metro"
 
 

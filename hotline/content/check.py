@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from ..dialogue import rules
-from . import freshness
 from ..sms_segments import count, fold_for_sms
+from . import freshness
 from .script import REFERENCE_LANG, Script, node_messages, node_targets
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

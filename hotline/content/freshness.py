@@ -8,7 +8,8 @@ the 31 March that follows its latest entry: the April revaluation was not entere
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..dialogue import rules
 
@@ -56,5 +57,5 @@ def source_ages(messages: Mapping[str, Any], today: dt.date) -> list[str]:
     if not dated:
         return []
     oldest, mid = dated[0]
-    return [f"freshness messages: {len(dated)} dated, oldest {mid} checked {oldest} "
-            f"({(today - oldest).days} days ago), newest {dated[-1][0]}"]
+    return [(f"freshness messages: {len(dated)} dated, oldest {mid} checked {oldest} "
+             f"({(today - oldest).days} days ago), newest {dated[-1][0]}")]
