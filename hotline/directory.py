@@ -92,6 +92,7 @@ class Caisse:
     phone: str  # "" when none
     confirmed: bool  # False: tell the caller to check by calling 36 46
     address_note: str  # "" | "unverified" | "professional_only" | "missing"
+    as_of: str = ""  # year of the address's source or check, said with it ("" if unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +306,15 @@ def _address_note(address: str, address_type: str, verification_status: str) -> 
     return ""
 
 
+def _source_year(verification_status: str, as_of: str) -> str:
+    """The year a caller is told the address is from: the check's, else the source's."""
+    for text in (verification_status, as_of):
+        found = re.search(r"\b(19|20)\d\d\b", text or "")
+        if found and (text is as_of or text.lower().startswith("verified")):
+            return found.group(0)
+    return ""
+
+
 def _comede_confirmed(status: str) -> bool:
     """A Comede record is confirmed once an operator replaces the UNVERIFIED/NOT FOUND status."""
     text = status.upper()
@@ -386,6 +396,7 @@ class Directory:
                 phone=row["phone"],
                 confirmed=note == "",
                 address_note=note,
+                as_of=_source_year(row["verification_status"], row["as_of"]),
             ))
             names.setdefault(code, row["departement_name"])
         return {k: tuple(v) for k, v in by_dep.items()}, names, rows

@@ -59,6 +59,9 @@ class Part:
     say_lang: str | None = None  # a language code of the script, for <Say>
 
 
+MAX_HOUSEHOLD = 20  # flow/quiz.yaml quiz.q5 max
+
+
 def segments(template: str) -> list[str | tuple[str]]:
     """A template cut at its placeholders: fixed texts, and ("name",) for each value."""
     out: list[str | tuple[str]] = []
@@ -72,17 +75,24 @@ def segments(template: str) -> list[str | tuple[str]]:
 
 
 def numeric_values(script: Script, today: dt.date) -> list[str]:
-    """Every amount or count a prompt can say today: reference amounts, the ceilings of
-    every household size on both territories, household sizes."""
+    """Every amount or count a prompt can say today: reference amounts (some with cents,
+    written 2,80), the ceilings and forfaits logement of every household size the
+    questionnaire accepts on both territories, household sizes."""
     if "ceiling_base" not in script.parameters:
         return []
-    values: set[int] = set(range(1, 10))
-    values.update(rules.reference_amounts(script.parameters, today).values())
+    sizes = range(1, MAX_HOUSEHOLD + 1)
+    values: set[str] = {str(v) for v in sizes}
+    values.update(str(v) for v in rules.reference_amounts(script.parameters, today).values())
     for territory in ("metro", "dom"):
-        for size in range(1, 10):
-            c = rules.ceilings(script.parameters, territory, size, today)
-            values.update((c["ceiling_free_month"], c["ceiling_part_month"]))
-    return [str(v) for v in sorted(values)]
+        for size in sizes:
+            for housing in ("free", "benefit"):
+                facts = {"territory": territory, "household": size, "housing": housing}
+                c = rules.compute(script.parameters, facts, today)
+                values.update(str(c[k]) for k in ("ceiling_free_month", "ceiling_part_month",
+                                                  "forfait_month", "css_cost_min",
+                                                  "css_cost_max", "css_cost_min_am",
+                                                  "css_cost_max_am") if k in c)
+    return sorted(values, key=lambda v: (float(v.replace(",", ".")), v))
 
 
 def speech_units(script: Script, lang: str, today: dt.date) -> list[Unit]:

@@ -52,7 +52,7 @@ MISTAKES = [
     ("flow/menus.yaml", "prompt: main.menu", "prompt: main.menuu", "says 'main.menuu'"),
     ("flow/menus.yaml", '      "4": comede\n', '      "4": comede\n      "4": topics\n',
      "`4` is written twice"),
-    ("flow/quiz.yaml", "min: 1\n    max: 9", "min: 10\n    max: 9", "`min` (10) is above `max` (9)"),
+    ("flow/quiz.yaml", "min: 1\n    max: 20", "min: 30\n    max: 20", "`min` (30) is above `max` (20)"),
     ("flow/quiz.yaml", "min: 1\n", "min: one\n", "`min`"),
     ("flow/quiz.yaml", "    type: question\n    prompt: quiz.q1", "    type: questoin\n    prompt: quiz.q1",
      "unknown node type 'questoin'"),

@@ -32,7 +32,9 @@ def test_multi_caisse_departement_lists_them_all_and_sends_to_36_46(french_texte
 
 
 def test_unconfirmed_address_says_check_by_calling_36_46(french_texter):
-    assert "Adresse à vérifier en appelant le 36 46" in french_texter.says("CPAM 69001")
+    answer = french_texter.says("CPAM 69001")
+    assert "vérifiez en appelant le 36 46" in answer
+    assert "(liste de 2014)" in answer  # the source's date is said with the address
 
 
 @pytest.mark.parametrize("code,expected", [
@@ -66,14 +68,18 @@ def test_cpam_without_a_postcode_asks_for_it(french_texter):
 
 def test_comede_by_sms(french_texter):
     answer = french_texter.says("COMEDE")
-    assert "Comede: association" in answer
-    assert "01 45 21 38 40" in answer and "Numéro ancien" in answer
+    assert "Comede: association" in answer and "78 rue du Général Leclerc" in answer
+    assert "PIMMS" in answer and "travailleurs sociaux" in answer  # the other free help
+    # no number could be verified: none is given (the 2005 one is not said as if right)
+    assert "38 40" not in answer and "pas encore de numéro de téléphone vérifié" in answer
 
 
 def test_comede_after_a_postcode_gives_the_nearest_first(french_texter):
     french_texter.send("94270")
     answer = french_texter.says("comede")
-    assert "Le plus proche de chez vous" in answer and "Bicetre" in answer
+    # the nearest centre has no verified number: nothing is dialled or read out as one
+    assert "Le plus proche de chez vous" not in answer and "38 40" not in answer
+    assert "pas encore de numéro de téléphone vérifié" in answer
 
 
 def test_voice_postcode_is_read_back_then_the_caisse_is_said_slowly(caller):
@@ -170,8 +176,10 @@ def open_comede(tmp_path):
     shutil.copytree(DEFAULT_FOLDER, folder)
     rows = list(csv.DictReader((folder / "comede.csv").read_text(encoding="utf-8").splitlines()))
     for row in rows:
-        if row["record_id"] == "C01":
+        if row["record_id"] == "C01":  # the one data edit an operator makes once verified
+            row["phone"] = "01 45 21 38 40"
             row["opening_hours"] = "mon-fri 09:00-17:00"
+            row["status"] = "VERIFIED 2026-11-29 (test)"
     with open(folder / "comede.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()

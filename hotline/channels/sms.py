@@ -16,23 +16,38 @@ bp.before_request(check_signature)
 
 
 def sms_texts(lang: str, says: list[Say] | tuple[Say, ...], kind: str | None = None) -> list[str]:
-    """Messages as SMS bodies: folded to GSM-7 where the language allows, split into ordered
-    parts past their budget (the script's `sms_budget`, the rule the content check uses)."""
+    """Messages as SMS bodies, folded to GSM-7 where the language allows. Messages share a
+    body while it stays within their budget (the script's `sms_budget`, the rule the content
+    check uses), else the next one starts a new body: a message is never cut unless it is
+    over its budget on its own."""
     script = hotline().script
-    lines, foldable = [], True
+    pieces: list[tuple[str, str]] = []
+    foldable = True
     for say in says:
         code = say.lang or lang
         text = script.text(code, say.id, "sms", say.values)
         foldable = foldable and script.languages[code].sms_fold
         if text:
-            lines.append(text)
-    body = "\n".join(lines)
-    if not body:
-        return []
+            pieces.append((say.id, text))
     if foldable:  # French and English: a stray ê or ’ must not double the price
-        body = fold_for_sms(body)
-    limit = script.sms_budget([s.id for s in says], count(body).encoding, kind)
-    return split(body, limit)
+        pieces = [(msg_id, fold_for_sms(text)) for msg_id, text in pieces]
+
+    def limit(ids: list[str], body: str) -> int:
+        return script.sms_budget(ids, count(body).encoding, kind)
+
+    bodies: list[tuple[list[str], str]] = []
+    ids: list[str] = []
+    body = ""
+    for msg_id, text in pieces:
+        joined = f"{body}\n{text}" if body else text
+        if body and count(joined).segments > limit(ids + [msg_id], joined):
+            bodies.append((ids, body))
+            ids, joined = [], text
+        ids.append(msg_id)
+        body = joined
+    if body:
+        bodies.append((ids, body))
+    return [part for ids, body in bodies for part in split(body, limit(ids, body))]
 
 
 @bp.post("/sms")

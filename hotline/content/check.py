@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..sms_segments import count, fold_for_sms
 from ..text import PLACEHOLDER, fill
-from . import rules
+from . import freshness, rules
 from .code_messages import CODE_MESSAGES
 from .schema import OutcomeNode
 from .script import REFERENCE_LANG, Script, read_script
@@ -155,6 +155,9 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
         if not spec.get("checked"):
             fault(f"parameter {name}: no `checked` date")
 
+    stale, ages = freshness.parameter_freshness(script.parameters, today)  # valid_until / April
+    report.faults.extend(stale)
+    report.notes.extend(ages + freshness.source_ages(ref, today))
     if directory is not None:
         for problem in directory.problems():
             note(f"directory: {problem}")

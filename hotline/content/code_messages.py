@@ -41,6 +41,7 @@ class M:
     COMEDE_CONNECT = "comede.connect"
     COMEDE_CONNECTING = "comede.connecting"
     COMEDE_HOURS = "comede.hours"
+    COMEDE_NO_PHONE = "comede.no_phone"
 
 
 # A postcode look-up's status -> what the person is told.

@@ -348,6 +348,15 @@ class OutcomeNode(NodeBase):
     message: MessageId
     adds: list[Addition] = Field(default_factory=list)
     footer: MessageId | None = None
+    # keys that go on from the answer (2 after a child's answer: the adult's own situation)
+    options: dict[Key, OptionSpec] = Field(default_factory=dict)
+
+    _short_options = field_validator("options", mode="before")(
+        lambda value: {str(k): _option(v) for k, v in value.items()}
+        if isinstance(value, dict) else value)
+
+    def targets(self) -> list[str]:
+        return [o.next for o in self.options.values()] + super().targets()
 
     def messages(self) -> list[str]:
         return [self.message, *(a.message for a in self.adds)] + \

@@ -134,9 +134,7 @@ class Turn:
     def _branch(self, node: BranchNode, says: list[Say], hops: int) -> Reply:
         facts = self.s.facts
         if node.compute == "ceilings":
-            facts.update(rules.ceilings(self.script.parameters, facts.get("territory", "metro"),
-                                        int(facts.get("household") or 1), self.world.today))
-            facts["income_year"] = int(facts.get("income_month") or 0) * 12
+            facts.update(rules.compute(self.script.parameters, facts, self.world.today))
         for case in node.cases:
             if case.when is None or rules.holds(condition_as_data(case.when), facts):
                 facts.update(case.set)

@@ -240,6 +240,10 @@ class AfterAnswer(Handler):
     from the menu the answer came from."""
 
     def on_key(self, t: Turn, node: NodeBase, key: str) -> Reply:
+        option = getattr(node, "options", {}).get(key)
+        if option is not None:  # an answer that goes on (a child's: 2, your own situation)
+            t.s.facts.update(option.set)
+            return t.enter(option.next)
         zero = self.zero(t, node, key)
         if zero is not None:
             return zero
@@ -328,10 +332,10 @@ class Caisse(AfterAnswer):
         for caisse in found.caisses:
             if caisse.address and caisse.phone:
                 says.append(Say.of(M.CPAM_CAISSE, name=caisse.name, address=caisse.address,
-                                   phone=caisse.phone))
+                                   phone=caisse.phone, as_of=caisse.as_of))
             elif caisse.address:  # no number in the data: none is made up
                 says.append(Say.of(M.CPAM_CAISSE_NO_PHONE, name=caisse.name,
-                                   address=caisse.address))
+                                   address=caisse.address, as_of=caisse.as_of))
             else:
                 says.append(Say.of(M.CPAM_CAISSE_NO_ADDRESS, name=caisse.name))
         if any(not c.confirmed for c in found.caisses) or found.multi_caisse:
@@ -361,6 +365,8 @@ class Comede(AfterAnswer):
         for contact in contacts:
             says.append(Say.of(M.COMEDE_CONTACT, name=contact.name, address=contact.address,
                                phone=contact.phone))
+        if not contacts and (nearest is None or not nearest.phone):
+            says.append(Say.of(M.COMEDE_NO_PHONE))  # no number is better than a wrong one
         shown = contacts + ([nearest] if nearest is not None else [])
         if any(c.phone and not c.confirmed for c in shown):
             says.append(Say.of(M.COMEDE_CHECK))

@@ -1,0 +1,238 @@
+"""The facts fixed after the reviews of 2026-11-29 (facts and translations), pinned: a wrong
+amount, a lost key or a wrong word for "refugee" fails here."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+
+from hotline.content import load_script
+from hotline.content.check import check
+from hotline.content.freshness import parameter_freshness, valid_until
+from hotline.content.translations import export_csv
+from hotline.content import rules
+from hotline.dialogue.engine import step
+from hotline.dialogue.model import Input, Session, World
+
+SCRIPT = load_script()
+P = SCRIPT.parameters
+TODAY = dt.date(2026, 11, 29)
+WORLD = World(today=TODAY, voice_languages=("fr", "en"))
+LANGS = ("fr", "en", "ar", "fa", "ps", "ti", "ru", "uk")
+
+
+def quiz(*keys: str, channel: str = "sms") -> tuple[Session, list]:
+    """Run the questionnaire with these answers; returns the session and every Say."""
+    session = Session(lang="fr", node="main")
+    says = []
+    for value in ("TEST", *keys):
+        session, reply, _ = step(SCRIPT, session, Input(channel, "text", value), WORLD)
+        says = reply.says
+    return session, says
+
+
+def said(says, msg_id):
+    return [s for s in says if s.id == msg_id]
+
+
+# -- amounts -------------------------------------------------------------------------
+
+def test_css_cost_per_regime_alsace_moselle_is_not_the_general_one():
+    assert rules.css_costs(P, "france", TODAY) == ("8", "30")
+    assert rules.css_costs(P, "alsace_moselle", TODAY) == ("2,80", "10,50")
+    by_age = rules.in_force(P["css_participation_monthly"]["values"], TODAY)["by_regime"]
+    assert by_age["alsace_moselle"] == {"under 30": 2.8, "30-49": 4.9, "50-59": 7.3,
+                                        "60-69": 8.7, "70 and over": 10.5}
+
+
+def test_general_information_says_both_costs_and_the_overseas_ceiling():
+    amounts = rules.reference_amounts(P, TODAY)
+    text = SCRIPT.text("fr", "topic.css", "sms", {k: str(v) for k, v in amounts.items()})
+    assert "8 à 30 €" in text and "2,80 à 10,50 € en Alsace-Moselle" in text
+    assert f"{amounts['ceiling_month_dom']} € en outre-mer" in text
+    assert amounts["ceiling_month_dom"] > amounts["ceiling_month"]
+    for lang in LANGS:  # every language quotes the Alsace-Moselle costs and the overseas ceiling
+        for msg in ("topic.css",):
+            raw = SCRIPT.message(lang, msg).sms
+            assert {"{css_cost_min_am}", "{css_cost_max_am}", "{ceiling_month_dom}"} <= set(
+                re.findall(r"\{\w+\}", raw)), lang
+
+
+@pytest.mark.parametrize("day,housing,size,amount", [
+    (dt.date(2025, 6, 1), "free", 1, 930),      # 12 % x 646,52 x 12 (review: about 78/month)
+    (dt.date(2026, 6, 1), "free", 1, 938),      # 12 % x 651,69 x 12
+    (dt.date(2026, 6, 1), "benefit", 2, 1876),  # 16 % x 651,69 x 1.5 x 12
+    (dt.date(2026, 6, 1), "free", 3, 1970),     # 14 % x 651,69 x 1.8 x 12
+    (dt.date(2026, 6, 1), "benefit", 5, 2322),  # 16.5 % x 651,69 x 1.8 x 12
+    (dt.date(2026, 6, 1), "rent", 1, 0),
+    (dt.date(2026, 6, 1), "unknown", 1, 0),
+])
+def test_forfait_logement_is_added_with_its_rates(day, housing, size, amount):
+    assert rules.forfait_logement(P, housing, size, day) == amount
+    facts = {"territory": "metro", "household": size, "income_month": 800, "housing": housing}
+    assert rules.compute(P, facts, day)["income_year"] == 9600 + amount  # added, never deducted
+
+
+def test_housing_free_of_charge_turns_free_css_into_paying_css():
+    # 820 EUR a month: 9 840 a year, under the free ceiling (10 421) on bare income only
+    _, rent = quiz("1", "2", "1", "2", "1", "820", "1")
+    assert said(rent, "quiz.add.css_free") and not said(rent, "quiz.add.forfait")
+    _, free = quiz("1", "2", "1", "2", "1", "820", "3", "2")
+    assert not said(free, "quiz.add.css_free") and said(free, "quiz.add.css_part")
+    [forfait] = said(free, "quiz.add.forfait")
+    assert forfait.values["forfait_month"] == "80"
+
+
+def test_housing_is_asked_only_when_it_can_change_the_answer():
+    session, _ = quiz("1", "2", "1", "2", "1", "400")   # far under: straight to the outcome
+    assert session.facts["outcome"] == "quiz.out.puma_r" and "housing" not in session.facts
+    session, _ = quiz("1", "2", "4", "1", "1", "850")   # AME: never asked (not verified)
+    assert session.facts["outcome"] == "quiz.out.ame" and "housing" not in session.facts
+
+
+def test_alsace_moselle_caller_hears_the_local_cost():
+    _, says = quiz("1", "2", "1", "2", "1", "1000", "1", "1")
+    [part] = said(says, "quiz.add.css_part")
+    assert (part.values["css_cost_min"], part.values["css_cost_max"]) == ("2,80", "10,50")
+    _, says = quiz("1", "2", "1", "2", "1", "1000", "1", "2")
+    [part] = said(says, "quiz.add.css_part")
+    assert (part.values["css_cost_min"], part.values["css_cost_max"]) == ("8", "30")
+    _, says = quiz("1", "2", "1", "2", "1", "1000", "1", "3")  # not sure: both are said
+    assert said(says, "quiz.add.css_am") and said(says, "quiz.add.css_part")
+
+
+def test_overseas_caller_is_never_asked_about_alsace_moselle():
+    session, _ = quiz("2", "2", "1", "2", "1", "1100", "1")
+    assert session.facts["outcome"] == "quiz.out.puma_r" and "regime" not in session.facts
+
+
+def test_apply_anyway_no_longer_says_the_forfait_lowers_income():
+    _, says = quiz("1", "2", "4", "1", "1", "900")
+    assert said(says, "quiz.add.apply_anyway")
+    for lang in LANGS:
+        for msg_id in ("quiz.add.apply_anyway", "quiz.add.css_near"):
+            msg = SCRIPT.message(lang, msg_id)
+            assert "forfait" not in (msg.sms + (msg.voice or "")).lower(), (lang, msg_id)
+    assert "CPAM calcule autrement" not in SCRIPT.message("fr", "quiz.add.css_near").sms
+
+
+# -- keys ------------------------------------------------------------------------------
+
+def test_eu_citizen_under_three_months_has_a_key_and_an_answer():
+    session, says = quiz("1", "2", "6", "4")
+    assert session.facts["outcome"] == "quiz.out.gap"
+    assert said(says, "quiz.add.ehic")
+    for lang in LANGS:
+        assert re.search(r"^4 ", SCRIPT.message(lang, "quiz.q4.eu").sms, re.MULTILINE), lang
+        assert "4" in SCRIPT.message(lang, "quiz.q4.eu").voice, lang
+
+
+def test_an_adult_who_asked_for_a_child_goes_on_to_their_own_situation():
+    for keys in (["1", "1", "1"], ["1", "1", "2"], ["1", "1", "3"], ["1", "1", "4"]):
+        session, _ = quiz(*keys)
+        assert session.facts["outcome"].startswith("quiz.out.m_")
+        outcome = session.facts["outcome"]
+        for lang in LANGS:  # the key is said, by SMS and by voice
+            msg = SCRIPT.message(lang, outcome)
+            assert "2" in msg.sms[-80:] and "2" in msg.voice[-80:] or outcome.endswith("m_ad"), lang
+            assert re.search(r"\b2\b", msg.sms) and re.search(r"\b2\b", msg.voice), lang
+        session, _, _ = step(SCRIPT, session, Input("sms", "text", "2"), WORLD)
+        assert session.node == "quiz.q3" and session.facts["territory"] == "metro"
+
+
+def test_zero_first_says_hang_up_and_call_15_or_112():
+    for lang in ("fr", "en", "ru", "uk", "ar", "fa", "ps", "ti"):
+        msg = SCRIPT.message(lang, "quiz.q1")
+        for text in (msg.sms, msg.voice):
+            first = text[: text.index("0", text.index("112") + 3) + 1]
+            assert "15" in first and "112" in first, (lang, text[:80])
+
+
+def test_household_of_ten_or_more_can_answer():
+    session, _ = quiz("1", "2", "4", "1", "12", "3000")
+    assert session.facts["household"] == 12 and session.facts["outcome"] == "quiz.out.ame"
+
+
+# -- words -----------------------------------------------------------------------------
+
+REFUGEE_GRANTED = {
+    "fr": "Statut de réfugié accordé", "en": "Refugee status granted",
+    "ar": "صفة لاجئ ممنوحة", "fa": "پناهندگی شما قبول شده", "ps": "پناه راکړل شوې",
+    "ti": "ዑቕባ ተዋሂቡኒ", "ru": "Статус беженца предоставлен", "uk": "Статус біженця надано",
+}
+# the everyday words for any migrant: an asylum seeker would press 2 (review, 2026-11-29)
+EVERYDAY = {"ps": "کډوال", "ti": "ስደተኛ"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_refugee_means_the_status_granted(lang):
+    sms = SCRIPT.message(lang, "quiz.q3").sms
+    [option] = [line for line in sms.splitlines() if line.startswith("2 ")]
+    assert REFUGEE_GRANTED[lang] in option and "OFPRA" in option and "CNDA" in option
+    assert "OFPRA" in SCRIPT.message(lang, "quiz.q3").voice
+    if lang in EVERYDAY:
+        for msg_id in ("quiz.q3", "quiz.q2m"):
+            msg = SCRIPT.message(lang, msg_id)
+            assert EVERYDAY[lang] not in msg.sms + msg.voice, msg_id
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_ame_over_never_suggests_a_hospital_may_refuse_an_emergency(lang):
+    msg = SCRIPT.message(lang, "quiz.out.ame_over")
+    for text in (msg.sms, msg.voice):
+        assert "15" in text and "112" in text  # both forms, not only the voice
+    assert "Soins urgents à l'hôpital: pas sûr" not in SCRIPT.message("fr", "quiz.out.ame_over").sms
+
+
+def test_dari_has_half_spaces_and_afghan_terms():
+    text = (SCRIPT.root / "messages" / "fa.yaml").read_text(encoding="utf-8")
+    assert "می‌" in text and re.search(r"(?<![\w\u200c])می [\u0600-\u06FF]", text) is None
+    for iranian in ("انجمن", "کد پستی", "پرونده", "گیشه"):
+        assert iranian not in text
+
+
+def test_children_are_entitled_rather_than_have():
+    assert "are entitled to AME now" in SCRIPT.message("en", "quiz.out.irr_w").sms
+    assert "الحق في AME" in SCRIPT.message("ar", "quiz.out.irr_w").sms
+    assert "د AME حق" in SCRIPT.message("ps", "quiz.out.irr_w").sms
+    assert "ናይ AME መሰል" in SCRIPT.message("ti", "quiz.out.irr_w").sms
+
+
+def test_no_unverified_comede_number_in_any_message():
+    for lang in LANGS:
+        for msg_id, msg in SCRIPT.messages[lang].items():
+            assert "38 40" not in msg.sms + (msg.voice or ""), (lang, msg_id)
+    assert "par téléphone" not in SCRIPT.message("fr", "comede.info").sms
+
+
+def test_translations_stay_drafted_and_the_export_shows_the_french():
+    for lang in LANGS[1:]:
+        assert all(m.review != "reviewed" for m in SCRIPT.messages[lang].values()), lang
+    rows = list(csv.DictReader(io.StringIO(export_csv(SCRIPT, "ps"))))
+    [q3] = [r for r in rows if r["id"] == "quiz.q3" and r["form"] == "sms"]
+    assert q3["french"] == SCRIPT.message("fr", "quiz.q3").sms
+    assert REFUGEE_GRANTED["ps"] in q3["translation"]
+
+
+# -- freshness -------------------------------------------------------------------------
+
+def test_a_ceiling_not_renewed_after_the_april_revaluation_fails_the_check():
+    faults, notes = parameter_freshness(P, TODAY)
+    assert faults == [] and any(n.startswith("freshness ceiling_base") for n in notes)
+    faults, _ = parameter_freshness(P, dt.date(2027, 4, 1))
+    assert any("ceiling_base" in f for f in faults) and any("rsa_base" in f for f in faults)
+    report = check(SCRIPT, dt.date(2027, 4, 1))
+    assert not report.ok and any("ceiling_base" in f for f in report.faults)
+    assert check(SCRIPT, TODAY).ok
+
+
+def test_valid_until_wins_over_the_april_rule():
+    spec = {"revalued": "april"}
+    assert valid_until(spec, {"effective_from": dt.date(2026, 4, 1)}) == dt.date(2027, 3, 31)
+    assert valid_until(spec, {"effective_from": dt.date(2026, 1, 1)}) == dt.date(2026, 3, 31)
+    assert valid_until({}, {"effective_from": dt.date(2026, 4, 1),
+                            "valid_until": dt.date(2026, 9, 30)}) == dt.date(2026, 9, 30)
+    assert valid_until({}, {"effective_from": dt.date(2019, 11, 1)}) is None
