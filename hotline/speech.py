@@ -55,8 +55,43 @@ class Unit:
 @dataclass(frozen=True)
 class Part:
     kind: str  # "play" | "say"
-    value: str  # the /audio/ path, or the words
+    value: str  # the /audio/ path, or the words (French names marked, see `french_spans`)
     say_lang: str | None = None  # a language code of the script, for <Say>
+    text: str = ""  # what a "play" part says: lets a reply <Say> it all in one voice
+
+
+# French names kept on purpose in other languages ("sécurité sociale", "attestation", a
+# street) are marked `[fr:...]` in the message text, so every voice says them in French:
+# <lang xml:lang="fr-FR"> in Twilio's <Say>, the French voice in audio files. SMS and the
+# French voice itself drop the marks (`plain`).
+FRENCH = re.compile(r"\[fr:([^\[\]]+)\]")
+# Values that are French names: said in French too (digits, amounts stay in the language).
+FRENCH_VALUES = frozenset({"town", "address", "name", "departement"})
+
+
+def plain(text: str) -> str:
+    """The text without its French marks (what an SMS shows)."""
+    return FRENCH.sub(lambda m: m.group(1), text)
+
+
+def french_spans(text: str) -> list[tuple[str, bool]]:
+    """The text cut into (words, is_french) pieces, in order, marks removed."""
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for m in FRENCH.finditer(text):
+        if m.start() > last:
+            out.append((text[last:m.start()], False))
+        out.append((m.group(1), True))
+        last = m.end()
+    if last < len(text):
+        out.append((text[last:], False))
+    return [(words, french) for words, french in out if words]
+
+
+def mark_french(value: str) -> str:
+    """A value (a town, an address) marked as French words."""
+    clean = value.replace("[", "(").replace("]", ")")
+    return f"[fr:{clean}]" if clean.strip() else clean
 
 
 def segments(template: str) -> list[str | tuple[str]]:
@@ -146,22 +181,29 @@ class Speech:
         return f"/audio/{file}" if file else None
 
     def parts(self, lang: str, template: str, params: dict[str, str]) -> list[Part]:
-        """How to speak one message: files to play and words to say, in order."""
-        full = _PLACEHOLDER.sub(lambda m: params.get(m.group(1), ""), template).strip()
+        """How to speak one message: files to play and words to say, in order. Words to
+        say keep their French marks (a town or an address is marked French too)."""
+        if lang == REFERENCE_LANG:
+            values = params
+        else:
+            values = {k: mark_french(v) if k in FRENCH_VALUES else v for k, v in params.items()}
+        full = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template).strip()
         has_say = bool(self.script.languages[lang].say_language)
         if not _PLACEHOLDER.search(template) or has_say:
             url = self.url(lang, full) if not _PLACEHOLDER.search(template) else None
-            return [Part("play", url)] if url else [Part("say", full, lang)]
+            return [Part("play", url, lang, full)] if url else [Part("say", full, lang)]
         parts: list[Part] = []
         for piece in segments(template):
             if isinstance(piece, tuple):
                 value = params.get(piece[0], "")
                 url = self.url(lang, value)
                 # a town or an address is French: the French voice says it best
-                parts.append(Part("play", url) if url else Part("say", value, REFERENCE_LANG))
+                parts.append(Part("play", url, lang, value) if url
+                             else Part("say", value, REFERENCE_LANG))
             else:
                 url = self.url(lang, piece)
-                parts.append(Part("play", url) if url else Part("say", piece.strip(), lang))
+                parts.append(Part("play", url, lang, piece) if url
+                             else Part("say", piece.strip(), lang))
         return [p for p in parts if p.value]
 
     # -- coverage ------------------------------------------------------------

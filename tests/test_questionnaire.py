@@ -168,6 +168,9 @@ def test_voice_numbers_end_with_hash(caller):
     caller.call()
     for key in ["1", "1", "1", "2", "4", "1"]:
         turn = caller.press(key)
+    # household size, one digit from 1 to 9: the <Gather> ends at the key (no 8 s wait)
+    assert turn.gather["numDigits"] == "1" and turn.gather["finishOnKey"] == "#"
+    turn = caller.press("3")  # the income: any number of digits, ended by #
     assert turn.gather["finishOnKey"] == "#" and "numDigits" not in turn.gather
 
 

@@ -7,6 +7,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from ..app import hotline
 from ..dialogue.model import Event, Reply, Session
 from ..dialogue.text import clean
+from ..speech import plain
+from ..identity import identify
 from ..sms_segments import count, fold_for_sms, split
 from .common import check_signature, take_turn, twiml
 
@@ -22,7 +24,7 @@ def sms_texts(lang: str, reply: Reply) -> list[str]:
     lines, foldable = [], True
     for say in reply.says:
         code = say.lang or lang
-        text = script.text(code, say.id, "sms", say.values)
+        text = plain(script.text(code, say.id, "sms", say.values))
         foldable = foldable and script.languages[code].sms_fold
         if text:
             lines.append(text)
@@ -38,7 +40,7 @@ def sms_texts(lang: str, reply: Reply) -> list[str]:
 
 @bp.post("/sms")
 def incoming() -> Response:
-    phone = request.form.get("From", "")
+    who = identify(request.form.get("From"))
     sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
     event = Event("sms", "text", clean(request.form.get("Body")))
 
@@ -65,7 +67,7 @@ def incoming() -> Response:
         session.node = hotline().script.language_node
         return session
 
-    return twiml(take_turn("sms", phone, event, sid and f"sms:{sid}", render,
+    return twiml(take_turn("sms", who, event, sid and f"sms:{sid}", render,
                            stateless=stateless))
 
 

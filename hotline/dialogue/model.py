@@ -124,3 +124,6 @@ class World:
     weekday: int | None = None  # 0 = Monday
     voice_languages: tuple[str, ...] = ()  # languages a call can be held in
     outbound_sms: bool = True  # whether a copy by SMS can be sent after a call
+    # whether this caller can get one: a mobile number, an identity, not opted out (a
+    # landline or a withheld caller is not offered "1 = SMS")
+    can_text: bool = True
