@@ -142,6 +142,20 @@ def speech_units(script: Script, lang: str, today: dt.date) -> list[Unit]:
     return units
 
 
+# A language with no voice yet (Pashto, Tigrinya) still names itself in the language menu,
+# with the SMS route: this line, rendered in its `menu_voice` (languages.yaml).
+MENU_LINE = "language.sms_option"
+
+
+def menu_voices(script: Script) -> dict[str, dict[str, str]]:
+    """languages.yaml `menu_voice`: language -> {engine: voice} for its language-menu line."""
+    import yaml
+
+    raw = yaml.safe_load((script.root / "languages.yaml").read_text(encoding="utf-8")) or {}
+    return {entry["code"]: dict(entry["menu_voice"]) for entry in raw.get("languages") or []
+            if entry.get("menu_voice")}
+
+
 def voice_of(script: Script, lang: str, engine: str) -> str | None:
     """The engine's voice name for a language (languages.yaml `tts:`), or None."""
     raw = getattr(script.languages[lang], "tts", None) or {}
@@ -168,6 +182,7 @@ class Speech:
             except (ValueError, KeyError, TypeError, AttributeError):
                 log.warning("audio/manifest.json is unreadable: prompts are said with <Say>")
                 self.entries, self.by_text = [], {}
+        self._menu_languages: tuple[str, ...] | None = None
         self._voice_languages = tuple(
             code for code, lang in script.languages.items()
             if (lang.say_language or self.missing(code) == []))
@@ -175,6 +190,20 @@ class Speech:
     # -- at call time --------------------------------------------------------
     def voice_languages(self) -> tuple[str, ...]:
         return self._voice_languages
+
+    def menu_languages(self) -> tuple[str, ...]:
+        """Languages a call cannot be held in whose language-menu line (MENU_LINE, with the
+        SMS route) has audio: the language menu names them too. (For the engine: add
+        `Say.of(MENU_LINE, lang=code)` for each to the voice language menu.)"""
+        if self._menu_languages is None:
+            out = []
+            for code in self.script.languages:
+                msg = self.script.message(code, MENU_LINE)
+                if code not in self._voice_languages and msg is not None and \
+                        self.url(code, msg.text("voice")):
+                    out.append(code)
+            self._menu_languages = tuple(out)
+        return self._menu_languages
 
     def url(self, lang: str, text: str) -> str | None:
         file = self.by_text.get((lang, text_sha(text))) if self.enabled else None

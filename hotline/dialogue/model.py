@@ -127,3 +127,6 @@ class World:
     # whether this caller can get one: a mobile number, an identity, not opted out (a
     # landline or a withheld caller is not offered "1 = SMS")
     can_text: bool = True
+    # languages a call cannot be held in whose language-menu line has audio (Pashto in the
+    # Dari voice...): the voice language menu should name them, with the SMS route
+    sms_menu_languages: tuple[str, ...] = ()
