@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -308,7 +307,7 @@ def test_the_queued_job_retries_with_backoff_and_resumes(redis_client, monkeypat
 
 
 # -- <Dial> --------------------------------------------------------------------------------
-def _dial(make_app, open_comede):
+def _dial(make_app, open_comede):  # noqa: F811
     app = make_app(CLOCK=lambda: paris(2026, 11, 27, 10))
     app.extensions["hotline"].directory = open_comede
     client = app.test_client()
@@ -323,7 +322,7 @@ def _dial(make_app, open_comede):
     return client, caller, dial
 
 
-def test_dial_has_an_action_and_the_hotline_as_caller_id(make_app, open_comede):
+def test_dial_has_an_action_and_the_hotline_as_caller_id(make_app, open_comede):  # noqa: F811
     _, _, dial = _dial(make_app, open_comede)
     assert dial is not None and dial.get("callerId") == HOTLINE_NUMBER
     assert urlsplit(dial.get("action")).path == "/voice/dialed"
@@ -333,7 +332,7 @@ def test_dial_has_an_action_and_the_hotline_as_caller_id(make_app, open_comede):
                                          ("busy", "La ligne est occupée"),
                                          ("failed", "L'appel n'a pas pu aboutir"),
                                          ("canceled", "L'appel n'a pas pu aboutir")])
-def test_a_dial_that_fails_says_so_and_goes_back_to_the_menu(make_app, open_comede, status, said):
+def test_a_dial_that_fails_says_so_and_goes_back_to_the_menu(make_app, open_comede, status, said):  # noqa: F811
     client, caller, dial = _dial(make_app, open_comede)
     url = urlsplit(dial.get("action"))
     params = {"CallSid": caller.call_sid, "From": MOBILE, "To": HOTLINE_NUMBER,
@@ -349,7 +348,7 @@ def test_a_dial_that_fails_says_so_and_goes_back_to_the_menu(make_app, open_come
     assert "Pour des informations" in caller.press("9").text  # the call goes on
 
 
-def test_a_completed_dial_ends_with_a_goodbye(make_app, open_comede):
+def test_a_completed_dial_ends_with_a_goodbye(make_app, open_comede):  # noqa: F811
     client, caller, dial = _dial(make_app, open_comede)
     url = urlsplit(dial.get("action"))
     params = {"CallSid": caller.call_sid, "From": MOBILE, "DialCallStatus": "completed"}

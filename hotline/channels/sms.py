@@ -7,9 +7,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 from ..app import hotline
 from ..dialogue.model import Event, Reply, Session
 from ..dialogue.text import clean
-from ..speech import plain
 from ..identity import identify
 from ..sms_segments import count, fold_for_sms, split
+from ..speech import plain
 from .common import check_signature, take_turn, twiml
 
 bp = Blueprint("sms", __name__)

@@ -16,9 +16,9 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ..app import Hotline, hotline
 from ..content.script import REFERENCE_LANG
 from ..dialogue.model import Event, Reply, Say, Session
+from ..dialogue.text import clean
 from ..identity import Identity, identify
 from ..speech import Part, french_spans, plain
-from ..dialogue.text import clean
 from .common import base_url, check_signature, take_turn, twiml
 from .sms import sms_texts
 
