@@ -104,7 +104,7 @@ def send_texts(account_sid: str | None, auth_token: str | None, secret: bytes,
     to = unseal(secret, sealed_to)
     source = {"from_": from_} if isinstance(from_, str) else dict(from_)
     extra = {"status_callback": status_callback} if status_callback else {}
-    sids = []
+    sids: list[str] = []
     for index in range(start, len(bodies)):
         try:
             message = client.messages.create(to=to, body=bodies[index], **source, **extra)

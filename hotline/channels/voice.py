@@ -144,7 +144,8 @@ def add_prompts(hl: Hotline, verb, lang: str, reply: Reply) -> None:
         parts.extend(prompt_parts(hl, say.lang or lang, say.id, say.values))
     said = {p.say_lang for p in parts if p.kind == "say"}
     parts = [Part("say", p.text, p.say_lang) if p.kind == "play" and p.say_lang in said
-             and p.text and hl.script.languages[p.say_lang].say_language else p for p in parts]
+             and p.text and hl.script.languages[p.say_lang or lang].say_language else p
+             for p in parts]
     for part in parts:
         if part.kind == "play":
             verb.play(f"{base_url()}{part.value}")
@@ -188,9 +189,9 @@ def send_copy(hl: Hotline, session: Session, reply: Reply) -> None:
     if not reply.texts:
         return
     who = caller()
-    if not who.mobile or session.opted_out:
+    if not who.mobile or who.key is None or session.opted_out:
         return
-    pid = hl.store.pid(who.state_key)
+    pid = hl.store.pid(who.key)
     if not hl.store.allow_outbound(pid, hl.config.outbound_limit):
         return
     bodies = sms_texts(session.lang or "fr", Reply(says=reply.texts, outcome=reply.outcome))
