@@ -151,7 +151,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["hotline"] = Hotline(
         config=config, script=script,
         store=store,
-        outbox=Outbox(client, config.account_sid, config.auth_token, config.secret),
+        outbox=Outbox(client, config.account_sid, config.auth_token, config.secret,
+                      sms_from=config.sms_from,
+                      messaging_service_sid=config.messaging_service_sid),
         directory=directory, speech=speech,
     )
     from .channels import audio, health, sms, voice

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .content import Script
-from .speech import (MANIFEST, RECORDINGS, RECORDINGS_INDEX, Unit, file_hash, fresh_recording,
+from .speech import (MANIFEST, MENU_LINE, menu_voices, RECORDINGS, RECORDINGS_INDEX, Unit, file_hash, fresh_recording,
                      recordings_index, safe_name, speech_units, text_sha, write_json)
 from .tts import ENGINES, EngineUnavailable, duration_seconds, phone_format
 
@@ -43,6 +43,18 @@ def choose_engine(script: Script, lang: str, offline: bool) -> tuple[Any, str | 
     return None, None
 
 
+def choose_menu_engine(script: Script, lang: str, offline: bool):
+    """For a language with no voice: the engine and voice of its language-menu line."""
+    voices = menu_voices(script).get(lang, {})
+    for name in ("gtts", "espeak"):
+        engine = ENGINES[name]()
+        if name in voices and (engine.offline or not offline):
+            if name == "espeak" and not engine.binary:
+                continue
+            return engine, voices[name]
+    return None, None
+
+
 def build(script: Script, audio_dir: Path, today: dt.date, offline: bool = False,
           langs: Iterable[str] | None = None,
           progress: Callable[[str, Unit], None] = lambda lang, unit: None) -> BuildReport:
@@ -59,6 +71,10 @@ def build(script: Script, audio_dir: Path, today: dt.date, offline: bool = False
     entries = [e for e in old if e["lang"] not in wanted]  # languages not rebuilt stay as they are
     for lang in wanted:
         engine, voice = choose_engine(script, lang, offline)
+        only: set[str] | None = None  # unit ids to render, when not all
+        if engine is None:  # no voice: at least its line of the language menu
+            engine, voice = choose_menu_engine(script, lang, offline)
+            only = {MENU_LINE}
         lang_dir = audio_dir / lang
         keep: set[Path] = set()
         for unit in speech_units(script, lang, today):
@@ -68,7 +84,7 @@ def build(script: Script, audio_dir: Path, today: dt.date, offline: bool = False
                 entries.append(_entry(lang, unit, "human", recording, audio_dir))
                 report.recorded += 1
                 continue
-            if engine is None:
+            if engine is None or (only is not None and unit.id not in only):
                 report.skipped[lang] = "no text-to-speech voice: human recordings only"
                 continue
             name = f"{lang}/{safe_name(unit.id)}-{file_hash(lang, engine.name, unit.text)}{engine.suffix}"

@@ -36,6 +36,8 @@ class Config:
     scripts_dir: Path | None
     audio_dir: Path
     outbound_limit: int
+    sms_from: str | None  # short code, alphanumeric sender ID or number (HOTLINE_SMS_FROM)
+    messaging_service_sid: str | None  # TWILIO_MESSAGING_SERVICE_SID: takes precedence
     stats_every: float  # seconds between writes of the daily counters, per process
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(PARIS))
 
@@ -58,6 +60,9 @@ class Config:
             scripts_dir=Path(values["HOTLINE_SCRIPTS"]) if values.get("HOTLINE_SCRIPTS") else None,
             audio_dir=Path(values.get("HOTLINE_AUDIO_DIR") or root / "audio"),
             outbound_limit=int(values.get("HOTLINE_OUTBOUND_LIMIT") or 3),
+            sms_from=(values.get("HOTLINE_SMS_FROM") or "").strip() or None,
+            messaging_service_sid=(values.get("TWILIO_MESSAGING_SERVICE_SID") or "").strip()
+            or None,
             stats_every=float(values.get("HOTLINE_STATS_EVERY") or 1.0),
             clock=clock if callable(clock) else (lambda: dt.datetime.now(PARIS)),
         )
@@ -74,3 +79,23 @@ class Config:
                         "public development key. Set HOTLINE_SECRET in production.")
         if not self.account_sid:
             log.info("TWILIO_ACCOUNT_SID is not set: SMS copies after a call are off.")
+        elif self.sender_kind() == "dialled number":
+            log.info("HOTLINE_SMS_FROM and TWILIO_MESSAGING_SERVICE_SID are not set: SMS "
+                     "copies leave from the number called (French carriers block "
+                     "application SMS from a mobile number; see the README).")
+
+    def sender_kind(self) -> str:
+        """Which sender outbound SMS use, without its value (for /healthz and the logs)."""
+        if self.messaging_service_sid:
+            return "messaging service"
+        return sender_kind(self.sms_from) if self.sms_from else "dialled number"
+
+
+def sender_kind(sender: str) -> str:
+    """`short code` (digits only, up to 8: French short codes have 5), `number` (E.164),
+    or `alphanumeric sender ID` (letters: one-way only)."""
+    if sender.isdigit() and len(sender) <= 8:
+        return "short code"
+    if sender.startswith("+") and sender[1:].isdigit():
+        return "number"
+    return "alphanumeric sender ID"

@@ -3,6 +3,16 @@
 Jobs go through RQ on the same Redis so `worker:` processes send them; with no worker
 running they are sent from a background thread. The job never holds the phone number in
 clear: it is encrypted with a key derived from HOTLINE_SECRET.
+
+Senders: a Messaging Service (TWILIO_MESSAGING_SERVICE_SID) first, else HOTLINE_SMS_FROM
+(a short code, an alphanumeric sender ID or a number), else the number the caller dialled.
+French carriers block application SMS from mobile numbers.
+
+Twilio's refusals are handled by code (https://www.twilio.com/docs/api/errors):
+21610 the person replied STOP to Twilio: opted out here too, nothing more is sent;
+21211, 21614, 21606, 21635 cannot succeed (bad number, landline, sender not allowed to
+that country or number): stop, no retry; 20429 (too many requests) and 5xx: retry later.
+Logs carry the code and the message SID, never Twilio's text (it can contain the number).
 """
 from __future__ import annotations
 
@@ -10,12 +20,27 @@ import base64
 import hashlib
 import logging
 import threading
-from typing import Sequence
+import time
+from typing import Any, Sequence
 
+import requests
 from cryptography.fernet import Fernet
 
 log = logging.getLogger("hotline.outbound")
 QUEUE = "hotline-sms"
+OPTED_OUT = 21610
+NO_RETRY = frozenset({21211, 21614, 21606, 21635})
+TOO_MANY = 20429
+RETRY_INTERVALS = [10, 30, 60]  # seconds between the RQ job's attempts
+INLINE_INTERVALS = [2.0, 5.0]  # the background thread's: short, it holds a web worker thread
+
+
+class RetryLater(Exception):
+    """Twilio was busy or failing: send the parts from `sent` on again later."""
+
+    def __init__(self, sent: int, code: int | None, status: int | None):
+        super().__init__(f"Twilio error {code} (HTTP {status}); {sent} part(s) sent")
+        self.sent, self.code, self.status = sent, code, status
 
 
 def _fernet(secret: bytes) -> Fernet:
@@ -31,60 +56,139 @@ def unseal(secret: bytes, token: str) -> str:
     return _fernet(secret).decrypt(token.encode()).decode()
 
 
-def send_job(sealed_to: str, from_number: str, bodies: Sequence[str]) -> list[str]:
-    """The RQ job. Credentials come from the worker's environment, never from Redis."""
+def sender(from_number: str | None, sms_from: str | None,
+           messaging_service_sid: str | None) -> dict[str, str]:
+    """The REST create's sender arguments: the Messaging Service, else HOTLINE_SMS_FROM,
+    else the number dialled."""
+    if messaging_service_sid:
+        return {"messaging_service_sid": messaging_service_sid}
+    chosen = sms_from or from_number
+    return {"from_": chosen} if chosen else {}
+
+
+def send_job(sealed_to: str, from_number: str | None, bodies: Sequence[str],
+             status_callback: str | None = None) -> list[str]:
+    """The RQ job. Credentials and senders come from the worker's environment, never from
+    Redis. Parts already sent by an earlier attempt are not sent again."""
+    from rq import get_current_job
+
     from .config import Config
 
     config = Config.load()
-    return send_texts(config.account_sid, config.auth_token, config.secret, sealed_to,
-                      from_number, bodies)
+    job = get_current_job()
+    start = int(job.meta.get("sent", 0)) if job is not None else 0
+    try:
+        return send_texts(config.account_sid, config.auth_token, config.secret, sealed_to,
+                          sender(from_number, config.sms_from, config.messaging_service_sid),
+                          bodies, status_callback=status_callback, start=start,
+                          redis_client=job.connection if job is not None else None)
+    except RetryLater as later:
+        if job is not None:
+            job.meta["sent"] = later.sent
+            job.save_meta()
+        raise
 
 
-def send_texts(account_sid: str, auth_token: str, secret: bytes, sealed_to: str,
-               from_number: str, bodies: Sequence[str], http_client=None) -> list[str]:
-    """Send each body as one message, in order. Returns the message SIDs."""
+def send_texts(account_sid: str | None, auth_token: str | None, secret: bytes,
+               sealed_to: str, from_: dict[str, str] | str, bodies: Sequence[str],
+               http_client=None, status_callback: str | None = None, start: int = 0,
+               redis_client: Any = None) -> list[str]:
+    """Send each body from `start` on as one message, in order. Returns the message SIDs.
+
+    Raises RetryLater when Twilio asks to wait (20429) or fails (5xx, no answer). A refusal
+    that cannot succeed stops quietly; 21610 marks the person opted out in Redis."""
+    from twilio.base.exceptions import TwilioRestException
     from twilio.rest import Client
 
     client = Client(account_sid, auth_token, http_client=http_client)
     to = unseal(secret, sealed_to)
-    sids = []
-    for body in bodies:
-        message = client.messages.create(to=to, from_=from_number, body=body)
+    source = {"from_": from_} if isinstance(from_, str) else dict(from_)
+    extra = {"status_callback": status_callback} if status_callback else {}
+    sids: list[str] = []
+    for index in range(start, len(bodies)):
+        try:
+            message = client.messages.create(to=to, body=bodies[index], **source, **extra)
+        except TwilioRestException as error:
+            code, status = error.code, error.status
+            if code == TOO_MANY or (status or 0) >= 500:
+                log.warning("Twilio error %s (HTTP %s) on SMS part %d/%d: will retry",
+                            code, status, index + 1, len(bodies))
+                raise RetryLater(index, code, status) from None
+            if code == OPTED_OUT:
+                log.info("Twilio error 21610: the person replied STOP to Twilio; "
+                         "opted out here too")
+                _opt_out(secret, to, redis_client)
+            elif code in NO_RETRY:
+                log.info("Twilio error %s on SMS part %d/%d: not sent, no retry",
+                         code, index + 1, len(bodies))
+            else:
+                log.warning("Twilio error %s (HTTP %s) on SMS part %d/%d: not sent",
+                            code, status, index + 1, len(bodies))
+            return sids
+        except requests.RequestException as error:  # no answer: the same as a 5xx
+            log.warning("Twilio unreachable (%s) on SMS part %d/%d: will retry",
+                        type(error).__name__, index + 1, len(bodies))
+            raise RetryLater(index, None, None) from None
         sids.append(message.sid)
+        log.info("SMS part %d/%d sent: %s", index + 1, len(bodies), message.sid)
     return sids
 
 
+def _opt_out(secret: bytes, number: str, redis_client: Any) -> None:
+    """Twilio's 21610 agreed here: the person's opt-out preference set in Redis."""
+    from .store import Store
+
+    if redis_client is None:
+        log.warning("no Redis to record a Twilio opt-out (21610)")
+        return
+    store = Store(redis_client, secret)
+    try:
+        store.set_opted_out(store.pid(number))
+    except Exception as error:  # the next send gets 21610 again and tries again
+        log.warning("could not record a Twilio opt-out: %s", type(error).__name__)
+
+
 class Outbox:
-    """Queues SMS copies; knows whether sending is configured at all."""
+    """Queues SMS copies; knows whether sending is configured at all, and from where."""
 
     def __init__(self, redis_client, account_sid: str | None, auth_token: str | None,
-                 secret: bytes, inline: bool | None = None):
+                 secret: bytes, inline: bool | None = None, sms_from: str | None = None,
+                 messaging_service_sid: str | None = None):
         self.redis = redis_client
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.secret = secret
+        self.sms_from = sms_from
+        self.messaging_service_sid = messaging_service_sid
         self.inline = inline  # None: decide by whether an RQ worker listens
+        self.inline_intervals = list(INLINE_INTERVALS)
         self.last_thread: threading.Thread | None = None
 
     @property
     def enabled(self) -> bool:
         return bool(self.account_sid and self.auth_token)
 
-    def send(self, to_number: str, from_number: str, bodies: Sequence[str]) -> None:
-        if not self.enabled or not bodies or not to_number or not from_number:
+    def send(self, to_number: str, from_number: str | None, bodies: Sequence[str],
+             status_callback: str | None = None) -> None:
+        """Queue `bodies` to `to_number`; `from_number` (the number dialled) is the sender
+        only when neither a Messaging Service nor HOTLINE_SMS_FROM is set."""
+        source = sender(from_number, self.sms_from, self.messaging_service_sid)
+        if not self.enabled or not bodies or not to_number or not source:
             return
         sealed = seal(self.secret, to_number)
         if not self._worker_listening():
-            args = (self.account_sid, self.auth_token, self.secret, sealed, from_number,
-                    list(bodies))
+            args = (sealed, source, list(bodies), status_callback)
             thread = threading.Thread(target=self._send_now, args=args, daemon=True)
             thread.start()
             self.last_thread = thread  # lets tests wait for it
             return
-        from rq import Queue
+        from rq import Queue, Retry
 
-        Queue(QUEUE, connection=self.redis).enqueue(send_job, sealed, from_number, list(bodies),
-                                                   result_ttl=0, failure_ttl=3600, job_timeout=60)
+        # the worker takes the sender from its own environment (the same as the web's)
+        Queue(QUEUE, connection=self.redis).enqueue(
+            send_job, sealed, from_number, list(bodies), status_callback,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            result_ttl=0, failure_ttl=3600, job_timeout=60)
 
     def _worker_listening(self) -> bool:
         if self.inline is not None:
@@ -96,9 +200,20 @@ class Outbox:
         except Exception:  # no RQ worker information: send from here
             return False
 
-    @staticmethod
-    def _send_now(*args) -> None:
-        try:
-            send_texts(*args)
-        except Exception:  # logged without the number; the caller already heard "sent"
-            log.exception("sending an SMS copy failed")
+    def _send_now(self, sealed: str, source: dict[str, str], bodies: list[str],
+                  status_callback: str | None) -> None:
+        """The background thread: a few quick retries, then give up (logged)."""
+        sent = 0
+        for attempt, pause in enumerate([0.0, *self.inline_intervals]):
+            time.sleep(pause)
+            try:
+                send_texts(self.account_sid, self.auth_token, self.secret, sealed, source,
+                           bodies, status_callback=status_callback, start=sent,
+                           redis_client=self.redis)
+                return
+            except RetryLater as later:
+                sent = later.sent
+            except Exception as error:  # logged without the number or Twilio's text
+                log.error("sending an SMS copy failed: %s", type(error).__name__)
+                return
+        log.error("sending an SMS copy failed after %d attempts", len(self.inline_intervals) + 1)

@@ -39,6 +39,7 @@ class Hotline:
         return World(today=now.date(), directory=self.directory,
                      now_minutes=now.hour * 60 + now.minute, weekday=now.weekday(),
                      voice_languages=self.speech.voice_languages(),
+                     sms_menu_languages=self.speech.menu_languages(),
                      outbound_sms=self.outbox.enabled)
 
 

@@ -65,19 +65,38 @@ def fold_for_sms(text: str) -> str:
 
 def split(text: str, max_segments: int) -> list[str]:
     """Cut a long text into ordered parts of at most `max_segments` each, at line or word ends,
-    numbered "(1/2)" so they read in order whatever order they arrive in."""
+    numbered "(1/2)" so they read in order whatever order they arrive in. The parts are
+    balanced: as few as greedy filling needs, but of even length, never a long part and a
+    tiny leftover (the same cost, and the last part is not a stray word)."""
     if count(text).segments <= max_segments:
         return [text]
+    words = text.replace("\n", "\n ").split(" ")
+    parts = _pack(words, max_segments, None)
+    low, high = 1, max(count("(9/9) " + p).units for p in parts)
+    while low < high:  # the smallest length per part that needs no more parts
+        middle = (low + high) // 2
+        if len(_pack(words, max_segments, middle)) <= len(parts):
+            high = middle
+        else:
+            low = middle + 1
+    parts = _pack(words, max_segments, high)
+    total = len(parts)
+    return [f"({i}/{total}) {p}" for i, p in enumerate(parts, 1)]
+
+
+def _pack(words: list[str], max_segments: int, max_units: int | None) -> list[str]:
+    """Fill parts word by word up to `max_segments` (and `max_units`, when given)."""
     parts: list[str] = []
     current = ""
-    for word in text.replace("\n", "\n ").split(" "):
+    for word in words:
         candidate = f"{current} {word}".strip(" ") if current else word
-        if count("(9/9) " + candidate).segments > max_segments and current:
+        size = count("(9/9) " + candidate)
+        full = size.segments > max_segments or (max_units is not None and size.units > max_units)
+        if full and current:
             parts.append(current.strip())
             current = word
         else:
             current = candidate
     if current.strip():
         parts.append(current.strip())
-    total = len(parts)
-    return [f"({i}/{total}) {p}" for i, p in enumerate(parts, 1)]
+    return parts

@@ -55,8 +55,43 @@ class Unit:
 @dataclass(frozen=True)
 class Part:
     kind: str  # "play" | "say"
-    value: str  # the /audio/ path, or the words
+    value: str  # the /audio/ path, or the words (French names marked, see `french_spans`)
     say_lang: str | None = None  # a language code of the script, for <Say>
+    text: str = ""  # what a "play" part says: lets a reply <Say> it all in one voice
+
+
+# French names kept on purpose in other languages ("sécurité sociale", "attestation", a
+# street) are marked `[fr:...]` in the message text, so every voice says them in French:
+# <lang xml:lang="fr-FR"> in Twilio's <Say>, the French voice in audio files. SMS and the
+# French voice itself drop the marks (`plain`).
+FRENCH = re.compile(r"\[fr:([^\[\]]+)\]")
+# Values that are French names: said in French too (digits, amounts stay in the language).
+FRENCH_VALUES = frozenset({"town", "address", "name", "departement"})
+
+
+def plain(text: str) -> str:
+    """The text without its French marks (what an SMS shows)."""
+    return FRENCH.sub(lambda m: m.group(1), text)
+
+
+def french_spans(text: str) -> list[tuple[str, bool]]:
+    """The text cut into (words, is_french) pieces, in order, marks removed."""
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for m in FRENCH.finditer(text):
+        if m.start() > last:
+            out.append((text[last:m.start()], False))
+        out.append((m.group(1), True))
+        last = m.end()
+    if last < len(text):
+        out.append((text[last:], False))
+    return [(words, french) for words, french in out if words]
+
+
+def mark_french(value: str) -> str:
+    """A value (a town, an address) marked as French words."""
+    clean = value.replace("[", "(").replace("]", ")")
+    return f"[fr:{clean}]" if clean.strip() else clean
 
 
 MAX_HOUSEHOLD = 20  # flow/quiz.yaml quiz.q5 max
@@ -117,6 +152,17 @@ def speech_units(script: Script, lang: str, today: dt.date) -> list[Unit]:
     return units
 
 
+# A language with no voice yet (Pashto, Tigrinya) still names itself in the language menu,
+# with the SMS route: this line, rendered in its `menu_voice` (languages.yaml).
+MENU_LINE = "language.sms_option"
+
+
+def menu_voices(script: Script) -> dict[str, dict[str, str]]:
+    """languages.yaml `menu_voice`: language -> {engine: voice} for its language-menu line."""
+    return {code: dict(lang.menu_voice) for code, lang in script.languages.items()
+            if lang.menu_voice}
+
+
 def voice_of(script: Script, lang: str, engine: str) -> str | None:
     """The engine's voice name for a language (languages.yaml `tts:`), or None."""
     raw = getattr(script.languages[lang], "tts", None) or {}
@@ -144,6 +190,7 @@ class Speech:
             except (ValueError, KeyError, TypeError, AttributeError):
                 log.warning("audio/manifest.json is unreadable: prompts are said with <Say>")
                 self.entries, self.by_text = [], {}
+        self._menu_languages: tuple[str, ...] | None = None
         self._voice_languages = tuple(
             code for code, lang in script.languages.items()
             if (lang.say_language or self.missing(code) == []))
@@ -152,27 +199,48 @@ class Speech:
     def voice_languages(self) -> tuple[str, ...]:
         return self._voice_languages
 
+    def menu_languages(self) -> tuple[str, ...]:
+        """Languages a call cannot be held in whose language-menu line (MENU_LINE, with the
+        SMS route) has audio: the language menu names them too. (For the engine: add
+        `Say.of(MENU_LINE, lang=code)` for each to the voice language menu.)"""
+        if self._menu_languages is None:
+            out = []
+            for code in self.script.languages:
+                msg = self.script.message(code, MENU_LINE)
+                if code not in self._voice_languages and msg is not None and \
+                        self.url(code, msg.text("voice")):
+                    out.append(code)
+            self._menu_languages = tuple(out)
+        return self._menu_languages
+
     def url(self, lang: str, text: str) -> str | None:
         file = self.by_text.get((lang, text_sha(text))) if self.enabled else None
         return f"/audio/{file}" if file else None
 
     def parts(self, lang: str, template: str, params: dict[str, str]) -> list[Part]:
-        """How to speak one message: files to play and words to say, in order."""
-        full = _PLACEHOLDER.sub(lambda m: params.get(m.group(1), ""), template).strip()
+        """How to speak one message: files to play and words to say, in order. Words to
+        say keep their French marks (a town or an address is marked French too)."""
+        if lang == REFERENCE_LANG:
+            values = params
+        else:
+            values = {k: mark_french(v) if k in FRENCH_VALUES else v for k, v in params.items()}
+        full = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template).strip()
         has_say = bool(self.script.languages[lang].say_language)
         if not _PLACEHOLDER.search(template) or has_say:
             url = self.url(lang, full) if not _PLACEHOLDER.search(template) else None
-            return [Part("play", url)] if url else [Part("say", full, lang)]
+            return [Part("play", url, lang, full)] if url else [Part("say", full, lang)]
         parts: list[Part] = []
         for piece in segments(template):
             if isinstance(piece, tuple):
                 value = params.get(piece[0], "")
                 url = self.url(lang, value)
                 # a town or an address is French: the French voice says it best
-                parts.append(Part("play", url) if url else Part("say", value, REFERENCE_LANG))
+                parts.append(Part("play", url, lang, value) if url
+                             else Part("say", value, REFERENCE_LANG))
             else:
                 url = self.url(lang, piece)
-                parts.append(Part("play", url) if url else Part("say", piece.strip(), lang))
+                parts.append(Part("play", url, lang, piece) if url
+                             else Part("say", piece.strip(), lang))
         return [p for p in parts if p.value]
 
     def seconds(self, lang: str, text: str) -> float | None:

@@ -21,6 +21,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from .dialogue.model import Session
+from .identity import normalise
 
 log = logging.getLogger("hotline.store")
 
@@ -57,10 +58,28 @@ return 1
 """
 
 
+# KEYS: prefs. Marks the person opted out, keeping their language (and a hash written by
+# earlier versions, which LOAD_SCRIPT converts).
+OPT_OUT_SCRIPT = """
+local prefs = redis.pcall('GET', KEYS[1])
+if type(prefs) == 'table' and prefs.err then
+  redis.call('HSET', KEYS[1], 'opted_out', '1')
+  return 1
+end
+local data = {lang = false}
+if prefs then data = cjson.decode(prefs) end
+data.opted_out = true
+redis.call('SET', KEYS[1], cjson.encode(data))
+return 1
+"""
+
+
 def pseudonym(secret: bytes, phone: str) -> str:
-    """A stable stand-in for a phone number: HMAC-SHA256 with HOTLINE_SECRET, 32 hex chars."""
-    normalised = "".join(c for c in (phone or "") if c.isdigit() or c == "+")
-    return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()[:32]
+    """A stable stand-in for a person: HMAC-SHA256 with HOTLINE_SECRET, 32 hex chars, of
+    the whole `From` normalised (E.164, `client:name`; see identity.py), or of the state key
+    of a withheld caller's call."""
+    key = normalise(phone) or (phone or "")
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class Store:
@@ -189,6 +208,10 @@ class Store:
         for key in keys:
             self.redis.delete(key)
         return len(keys)
+
+    def set_opted_out(self, pid: str) -> None:
+        """Opt a person out (Twilio refused a send with 21610): the next turn sees it."""
+        self.redis.register_script(OPT_OUT_SCRIPT)(keys=[self.prefs_key(pid)])
 
     def ping(self) -> bool:
         """Whether Redis answers; on a cluster, every primary (each holds some people)."""

@@ -10,6 +10,9 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from xml.sax.saxutils import escape
+
+from .speech import french_spans, plain
 
 GTTS_TIMEOUT = 15.0
 
@@ -24,10 +27,22 @@ class Gtts:
     offline = False
 
     def render(self, text: str, voice: str, out: Path) -> None:
+        """French names ([fr:...]) are rendered by the French voice and the MP3s joined
+        (MP3 frames follow one another: the joined file plays as one)."""
         from gtts import gTTS
 
         lang, _, tld = voice.partition("@")  # "en@co.uk": English with a British accent
-        gTTS(text, lang=lang, tld=tld or "com", timeout=GTTS_TIMEOUT).save(str(out))
+        if lang == FRENCH_VOICES["gtts"]:
+            spans = [(plain(text), False)]
+        else:
+            spans = french_spans(text)
+        with out.open("wb") as f:
+            for words, french in spans:
+                if not any(c.isalnum() for c in words):
+                    continue  # punctuation between two French names: nothing to say
+                piece = gTTS(words, lang="fr" if french else lang,
+                             tld="fr" if french else (tld or "com"), timeout=GTTS_TIMEOUT)
+                piece.write_to_fp(f)
 
 
 class Espeak:
@@ -43,12 +58,24 @@ class Espeak:
             raise EngineUnavailable("espeak-ng is not installed (apt-get install espeak-ng)")
         with tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "raw.wav"
-            subprocess.run([self.binary, "-v", voice, "-s", "140", "-w", str(raw), text],
+            subprocess.run([self.binary, *self.arguments(text, voice), "-w", str(raw)],
                            check=True, capture_output=True, timeout=60)
             phone_format(raw, out, trim=False)
 
 
+    @staticmethod
+    def arguments(text: str, voice: str) -> list[str]:
+        """espeak-ng's arguments: French names ([fr:...]) in SSML <voice name="fr"> (-m)."""
+        spans = french_spans(text)
+        if voice == FRENCH_VOICES["espeak"] or not any(french for _, french in spans):
+            return ["-v", voice, "-s", "140", plain(text)]
+        ssml = "".join(f'<voice name="{FRENCH_VOICES["espeak"]}">{escape(words)}</voice>'
+                       if french else escape(words) for words, french in spans)
+        return ["-m", "-v", voice, "-s", "140", f"<speak>{ssml}</speak>"]
+
+
 ENGINES = {"gtts": Gtts, "espeak": Espeak}
+FRENCH_VOICES = {"gtts": "fr", "espeak": "fr"}
 
 
 def phone_format(src: Path, dst: Path, trim: bool = True) -> None:

@@ -106,8 +106,8 @@ def read_turn(xml: bytes) -> Turn:
     root = parse(xml)
     texts, langs, plays = [], [], []
     for el in root.iter():
-        if el.tag == "Say":
-            texts.append(el.text or "")
+        if el.tag == "Say":  # its words, French names in <lang> included
+            texts.append("".join(el.itertext()))
             langs.append(el.get("language"))
         elif el.tag == "Play":
             plays.append(el.text or "")

@@ -200,6 +200,10 @@ def test_voice_numbers_end_with_hash(caller):
     caller.call()
     for key in ["1", "1", "1", "2", "4", "1"]:
         turn = caller.press(key)
+    # household size, 1 to 20: digits ended by # (a prompt whose answer is one digit
+    # ends at the key: tests/test_twilio_france.py)
+    assert turn.gather["finishOnKey"] == "#" and "numDigits" not in turn.gather
+    turn = caller.press("3#")  # the income: any number of digits, ended by #
     assert turn.gather["finishOnKey"] == "#" and "numDigits" not in turn.gather
 
 

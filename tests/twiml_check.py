@@ -19,11 +19,14 @@ ALLOWED = {
     "Hangup": set(),
     "Dial": {"timeout", "callerId", "action", "method"},
     "Pause": {"length"},
+    # SSML inside <Say>: French names said the French way by another language's voice
+    "lang": {"{http://www.w3.org/XML/1998/namespace}lang"},
 }
 CHILDREN = {
     "Response": {"Message", "Say", "Play", "Gather", "Redirect", "Hangup", "Dial", "Pause"},
     "Gather": {"Say", "Play", "Pause"},
     "Message": {"Body"},
+    "Say": {"lang"},
 }
 
 
@@ -45,5 +48,7 @@ def _check(element: ET.Element) -> None:
     if element.tag == "Gather":
         assert element.get("action"), "a Gather without action"
         assert set(element.get("input", "dtmf").split()) <= {"dtmf", "speech"}
-    if element.tag in ("Say", "Message", "Play", "Redirect"):
-        assert (element.text or "").strip() or len(element), f"empty <{element.tag}>"
+    if element.tag in ("Say", "Message", "Play", "Redirect", "lang"):
+        assert "".join(element.itertext()).strip(), f"empty <{element.tag}>"
+    if element.tag == "lang":
+        assert element.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr-FR"

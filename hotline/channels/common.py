@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from urllib.parse import urlsplit
 from typing import Callable
 
@@ -12,7 +13,8 @@ from twilio.request_validator import RequestValidator, compare
 from ..services import Hotline, hotline
 from ..dialogue.engine import step
 from ..dialogue.events import Event
-from ..dialogue.model import Input, Reply, Session
+from ..dialogue.model import Input, Reply, Session, World
+from ..identity import Identity
 
 log = logging.getLogger("hotline.channels")
 
@@ -80,36 +82,50 @@ def usage_counters(channel: str, input: Input, events: list[Event]) -> list[str]
     return [f"{channel}.{input.kind}", *(name for e in events for name in e.counters())]
 
 
-def take_turn(channel: str, phone: str, event: Input, request_id: str | None,
+def take_turn(channel: str, who: Identity, event: Input, request_id: str | None,
               render: Render,
               fallback: Callable[[Session], Session] = lambda s: s,
               after: Callable[[Hotline, Session, list[Event]], None] | None = None,
               stateless: Callable[[Session], Session] | None = None) -> str:
     """Load the person's session, step the engine, render, save. One Redis round trip each
     way; a retry of the same request gets the answer it got before and changes nothing.
-    With Redis down the turn still runs, without state, and the answer is still valid."""
+    With Redis down the turn still runs, without state, and the answer is still valid.
+    A withheld caller's state lives for their call only and keeps no preference."""
     hl = hotline()
-    pid = hl.store.pid(phone)
+    world = hl.world()
+    if who.state_key is None:  # nobody, and no call to hold on to: nothing to remember
+        session = (stateless or fallback)(Session())
+        new_session, reply, events = step(hl.script, session, event, _for(world, who, session))
+        return render(new_session, reply, events)
+    pid = hl.store.pid(who.state_key)
     try:
         session, cached = hl.store.load(pid, channel, request_id)
     except RedisError:
         log.warning("redis unreachable: answering %s without state", channel)
         session, cached = (stateless or fallback)(Session()), None
-        new_session, reply, events = step(hl.script, session, event, hl.world())
+        new_session, reply, events = step(hl.script, session, event, _for(world, who, session))
         return render(new_session, reply, events)
     if cached is not None:
         return cached
     stored_prefs = (session.lang, session.opted_out)
     session = fallback(session)
-    new_session, reply, events = step(hl.script, session, event, hl.world())
+    new_session, reply, events = step(hl.script, session, event, _for(world, who, session))
     body = render(new_session, reply, events)
     counters = usage_counters(channel, event, events)
     try:
         hl.store.save(pid, channel, new_session, request_id, body, counters,
                       today=hl.config.clock().date(),
-                      prefs_changed=(new_session.lang, new_session.opted_out) != stored_prefs)
+                      prefs_changed=who.known and
+                      (new_session.lang, new_session.opted_out) != stored_prefs)
     except RedisError:
         log.warning("redis unreachable: %s state not saved", channel)
     if after is not None:
         after(hl, new_session, events)
     return body
+
+
+def _for(world: World, who: Identity, session: Session) -> World:
+    """The world as this person sees it: a copy by SMS only to a mobile number that has
+    not opted out (`outbound_sms` off too, so today's engine says so rather than promise)."""
+    can_text = who.known and who.mobile and not session.opted_out
+    return replace(world, can_text=can_text, outbound_sms=world.outbound_sms and can_text)

@@ -17,6 +17,8 @@ def healthz():
         "outbound_sms": "on" if hl.outbox.enabled else "off (TWILIO_ACCOUNT_SID not set)",
         "signature_check": "off (HOTLINE_SKIP_SIGNATURE=1)" if hl.config.skip_signature
         else ("on" if hl.config.auth_token else "misconfigured: TWILIO_AUTH_TOKEN not set"),
+        # which kind of sender outbound SMS use (never its SID or any secret)
+        "sms_sender": hl.config.sender_kind(),
         "secret": "default (set HOTLINE_SECRET)" if hl.config.secret_is_default else "set",
         "voice_languages": list(hl.speech.voice_languages()),
     }

@@ -8,7 +8,9 @@ from ..services import hotline
 from ..dialogue.events import Event
 from ..dialogue.model import Input, Reply, Say, Session
 from ..text import clean
+from ..identity import identify
 from ..sms_segments import count, fold_for_sms, split
+from ..speech import plain
 from .common import check_signature, take_turn, twiml
 
 bp = Blueprint("sms", __name__)
@@ -25,7 +27,7 @@ def sms_texts(lang: str, says: list[Say] | tuple[Say, ...], kind: str | None = N
     foldable = True
     for say in says:
         code = say.lang or lang
-        text = script.text(code, say.id, "sms", say.values)
+        text = plain(script.text(code, say.id, "sms", say.values))
         foldable = foldable and script.languages[code].sms_fold
         if text:
             pieces.append((say.id, text))
@@ -52,7 +54,7 @@ def sms_texts(lang: str, says: list[Say] | tuple[Say, ...], kind: str | None = N
 
 @bp.post("/sms")
 def incoming() -> Response:
-    phone = request.form.get("From", "")
+    who = identify(request.form.get("From"))
     sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
     event = Input("sms", "text", clean(request.form.get("Body")))
 
@@ -79,7 +81,7 @@ def incoming() -> Response:
         session.node = hotline().script.language_node
         return session
 
-    return twiml(take_turn("sms", phone, event, sid and f"sms:{sid}", render,
+    return twiml(take_turn("sms", who, event, sid and f"sms:{sid}", render,
                            stateless=stateless))
 
 

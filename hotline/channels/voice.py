@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape as xml_escape
 
@@ -14,9 +15,14 @@ from flask import Blueprint, Response, request
 from redis.exceptions import RedisError
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ..services import Hotline, hotline
+from ..content.code_messages import M
+from ..content.schema import NumberNode
+from ..content.script import REFERENCE_LANG
 from ..dialogue.events import CopyRequested, DialRequested, Event
-from ..dialogue.model import Input, Reply, Session
+from ..dialogue.model import Input, Reply, Say, Session
+from ..identity import Identity, identify
+from ..services import Hotline, hotline
+from ..speech import Part, french_spans, plain
 from ..text import clean
 from .common import base_url, check_signature, take_turn, twiml
 from .sms import sms_texts
@@ -25,12 +31,14 @@ log = logging.getLogger("hotline.voice")
 bp = Blueprint("voice", __name__)
 bp.before_request(check_signature)
 
-KEYS = set("0123456789*#")
+KEYS = set("0123456789*")
 
 
 # Stands for the <Gather> action in a cached document: the only part of a voice answer
 # that is the caller's own (their step, node and language).
 ACTION = "urn:hotline:action"
+DIALED = "urn:hotline:dialed"  # the same for a <Dial>'s action
+FRENCH_LOCALE = "fr-FR"
 
 
 def render_voice(session: Session, reply: Reply, events: list[Event]) -> str:
@@ -38,28 +46,48 @@ def render_voice(session: Session, reply: Reply, events: list[Event]) -> str:
     gathered) and kept, with the action URL left as a marker put in per request."""
     hl = hotline()
     base = base_url()
+    one_digit = _one_digit(hl, session, reply)
     dial = next((e.number for e in events if isinstance(e, DialRequested)), None)
-    key = (base, session.lang, tuple(reply.says), reply.expect, dial)
+    # a <Dial> shows the hotline's own number (the call's To) to the person called
+    caller_id = request.form.get("To", "").strip() if dial else ""
+    key = (base, session.lang, tuple(reply.says), reply.expect, dial, one_digit, caller_id)
     pieces = hl.rendered_voice.get(key)
     if pieces is None:
-        pieces = build_voice(hl, session.lang or "fr", reply, dial).split(ACTION)
+        pieces = build_voice(hl, session.lang or "fr", reply, one_digit, caller_id,
+                             dial).split(ACTION)
         if len(hl.rendered_voice) > 20_000:  # bounded: values with free text (postcodes) vary
             hl.rendered_voice.clear()
         hl.rendered_voice[key] = pieces
+    query = urlencode({"s": session.step, "n": session.node or "", "l": session.lang or ""})
     if len(pieces) == 1:
+        if dial:
+            dialed = xml_escape(f"{base}/voice/dialed?{query}", {'"': "&quot;"})
+            return pieces[0].replace(DIALED, dialed)
         return pieces[0]
-    query = {"s": session.step, "n": session.node or "", "l": session.lang or ""}
-    action = xml_escape(f"{base}/voice/input?{urlencode(query)}", {'"': "&quot;"})
+    action = xml_escape(f"{base}/voice/input?{query}", {'"': "&quot;"})
     return action.join(pieces)
 
 
-def build_voice(hl: Hotline, lang: str, reply: Reply, dial: str | None = None) -> str:
+def _one_digit(hl: Hotline, session: Session, reply: Reply) -> bool:
+    """A number prompt whose answer is one digit (household size, 1 to 9): the <Gather>
+    ends at the key, rather than waiting for # or the timeout."""
+    if reply.expect is None or reply.expect.kind != "number":
+        return False
+    node = hl.script.node(session.node)
+    return isinstance(node, NumberNode) and 0 <= node.min and node.max <= 9
+
+
+def build_voice(hl: Hotline, lang: str, reply: Reply, one_digit: bool = False,
+                caller_id: str = "", dial: str | None = None) -> str:
     response = VoiceResponse()
     if reply.expect is None:
-        for say in reply.says:
-            add_prompt(hl, response, say.lang or lang, say.id, say.values)
+        add_prompts(hl, response, lang, reply)
         if dial:
-            response.dial(e164(dial), timeout=30)
+            # the action says what happened when nobody answered, and goes back to the menu
+            options = {"timeout": 30, "action": DIALED, "method": "POST"}
+            if caller_id:
+                options["caller_id"] = caller_id
+            response.dial(e164(dial), **options)
         response.hangup()
         return str(response)
     expect = reply.expect
@@ -67,6 +95,8 @@ def build_voice(hl: Hotline, lang: str, reply: Reply, dial: str | None = None) -
                "input": "dtmf", "timeout": 6}
     if expect.kind == "key":
         options["num_digits"] = 1
+    elif one_digit:  # ends at the digit; a # after it (the habit of numbers) does no harm
+        options.update(num_digits=1, finish_on_key="#", timeout=8)
     elif expect.kind == "postcode":
         options.update(num_digits=5, finish_on_key="#", timeout=10)
     else:
@@ -74,13 +104,22 @@ def build_voice(hl: Hotline, lang: str, reply: Reply, dial: str | None = None) -
     speech_lang = hl.script.languages[lang].speech_language
     if expect.yes_no and speech_lang:
         options.update(input="dtmf speech", language=speech_lang, speech_timeout="auto")
+        hints = yes_no_hints(hl, lang)
+        if hints:
+            options["hints"] = hints
     gather = Gather(**options)
-    for say in reply.says:
-        add_prompt(hl, gather, say.lang or lang, say.id, say.values)
+    add_prompts(hl, gather, lang, reply)
     response.append(gather)
     # Twilio runs what follows a <Gather> when it gets nothing: ask again from the action.
     response.redirect(f"{ACTION}&t=1", method="POST")
     return str(response)
+
+
+def yes_no_hints(hl: Hotline, lang: str) -> str:
+    """The language's yes and no words (messages/<lang>.yaml), as <Gather hints>: the
+    recogniser then expects them. Single letters are for typing, not speech."""
+    words = [w.lower() for w in hl.script.yes_no.get(lang, {}) if len(w) > 1]
+    return ", ".join(words)
 
 
 def e164(number: str) -> str:
@@ -104,39 +143,79 @@ def spoken(name: str, value: str) -> str:
     return value
 
 
-def add_prompt(hl: Hotline, verb, lang: str, msg_id: str, params: dict[str, str]) -> None:
-    """<Play> the audio made for this exact text, else <Say> it in the language's voice."""
-    msg = hl.script.message(lang, msg_id) or hl.script.message("fr", msg_id)
-    if msg is None:
-        return
-    values = {k: spoken(k, v) for k, v in params.items()}
-    for part in hl.speech.parts(lang, msg.text("voice"), values):
+def add_prompts(hl: Hotline, verb, lang: str, reply: Reply) -> None:
+    """Every prompt of the reply, in one voice where it can be: when one prompt must be said
+    by Twilio's voice, the prompts that have audio in that language are said too."""
+    parts: list[Part] = []
+    for say in reply.says:
+        parts.extend(prompt_parts(hl, say.lang or lang, say.id, say.values))
+    said = {p.say_lang for p in parts if p.kind == "say"}
+    parts = [Part("say", p.text, p.say_lang) if p.kind == "play" and p.say_lang in said
+             and p.text and hl.script.languages[p.say_lang or lang].say_language else p
+             for p in parts]
+    for part in parts:
         if part.kind == "play":
             verb.play(f"{base_url()}{part.value}")
             continue
         language = hl.script.languages[part.say_lang or lang]
         if not language.say_language:
             continue  # Twilio has no voice for it and no file speaks it: say nothing wrong
-        attrs = {}
-        if language.say_language:
-            attrs["language"] = language.say_language
+        attrs = {"language": language.say_language}
         if language.say_voice:
             attrs["voice"] = language.say_voice
-        verb.say(part.value, **attrs)
+        say_marked(verb, part.value, language.code, attrs)
+
+
+def say_marked(verb, text: str, lang: str, attrs: dict[str, str]) -> None:
+    """<Say> words whose French names are wrapped in SSML <lang xml:lang="fr-FR">, so the
+    language's voice says them the French way."""
+    spans = french_spans(text)
+    if lang == REFERENCE_LANG or not any(french for _, french in spans):
+        verb.say(plain(text), **attrs)
+        return
+    say = verb.say(None, **attrs)
+    for words, french in spans:
+        if french:
+            say.lang(words, xml_lang=FRENCH_LOCALE)
+        else:
+            say.append(words)
+
+
+def prompt_parts(hl: Hotline, lang: str, msg_id: str, params: dict[str, str]) -> list[Part]:
+    """<Play> the audio made for this exact text, else <Say> it in the language's voice."""
+    msg = hl.script.message(lang, msg_id) or hl.script.message("fr", msg_id)
+    if msg is None:
+        return []
+    values = {k: spoken(k, v) for k, v in params.items()}
+    return hl.speech.parts(lang, msg.text("voice"), values)
 
 
 def send_copy(hl: Hotline, session: Session, events: list[Event]) -> None:
-    """After a call's `1`: the answer as SMS, from a background job, rate-limited."""
-    for copy in (e for e in events if isinstance(e, CopyRequested)):
-        caller, hotline_number = request.form.get("From", ""), request.form.get("To", "")
-        pid = hl.store.pid(caller)
-        try:
-            allowed = hl.store.allow_outbound(pid, hl.config.outbound_limit)
-        except RedisError:  # a Redis blip: no copy rather than a broken call
-            log.warning("redis unreachable: SMS copy not sent")
-            return
-        if allowed:
-            hl.outbox.send(caller, hotline_number, sms_texts(copy.lang, copy.says, "copy"))
+    """After a call's `1`: the answer as SMS, from a background job, rate-limited; only to
+    a mobile number of a known person who has not opted out."""
+    copies = [e for e in events if isinstance(e, CopyRequested)]
+    if not copies:
+        return
+    who = caller()
+    if not who.mobile or who.key is None or session.opted_out:
+        return
+    pid = hl.store.pid(who.key)
+    try:
+        allowed = hl.store.allow_outbound(pid, hl.config.outbound_limit)
+    except RedisError:  # a Redis blip: no copy rather than a broken call
+        log.warning("redis unreachable: SMS copy not sent")
+        return
+    if not allowed:
+        return
+    for copy in copies:
+        hl.outbox.send(who.key, request.form.get("To", ""),
+                       sms_texts(copy.lang, copy.says, "copy"),
+                       status_callback=f"{base_url()}/sms/status")
+
+
+def caller() -> Identity:
+    """The caller of this webhook: the whole From, or this call only when withheld."""
+    return identify(request.form.get("From"), request.form.get("CallSid"))
 
 
 def _from_url(session: Session) -> Session:
@@ -161,26 +240,60 @@ def _call_id(kind: str) -> str | None:
 @bp.post("/voice")
 def incoming_call() -> Response:
     event = Input("voice", "start")
-    return twiml(take_turn("voice", request.form.get("From", ""), event, _call_id("start"),
-                           render_voice))
+    return twiml(take_turn("voice", caller(), event, _call_id("start"), render_voice))
+
+
+def confidence(raw: str | None) -> float | None:
+    """Twilio's Confidence, or None when unknown: Google's recogniser often leaves it out,
+    and sends 0.0 to mean "not set"."""
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value and 0 < value <= 1 else None
 
 
 @bp.post("/voice/input")
 def gathered() -> Response:
+    # `#` ends typed digits (finishOnKey) and Twilio drops it: it is never a key of its own
     digits = "".join(c for c in (request.form.get("Digits") or "") if c in KEYS)[:20]
     speech = clean(request.form.get("SpeechResult"))[:200]
     if digits:
         event = Input("voice", "keys", digits)
     elif speech:
-        try:
-            confidence = float(request.form.get("Confidence") or 0)
-        except ValueError:
-            confidence = 0.0
-        event = Input("voice", "speech", speech, confidence)
+        event = Input("voice", "speech", speech, confidence(request.form.get("Confidence")))
     else:
         event = Input("voice", "timeout")
-    return twiml(take_turn("voice", request.form.get("From", ""), event, _call_id("input"),
+    return twiml(take_turn("voice", caller(), event, _call_id("input"),
                            render_voice, fallback=_from_url, after=send_copy))
+
+
+# DialCallStatus -> what the caller hears before the main menu again
+DIAL_RESULTS = {"no-answer": M.DIAL_NO_ANSWER, "busy": M.DIAL_BUSY, "failed": M.DIAL_FAILED,
+                "canceled": M.DIAL_FAILED}
+
+
+@bp.post("/voice/dialed")
+def dialed() -> Response:
+    """The <Dial> action: after a connected call, goodbye; when nobody answered, the line
+    was busy or the call failed, say so and give the main menu again."""
+    said = DIAL_RESULTS.get(request.form.get("DialCallStatus", ""))
+    if said is None:
+        lang = request.args.get("l", "")
+        session = Session(lang=lang if lang in hotline().script.languages else "fr")
+        return twiml(render_voice(session, Reply([Say.of(M.GOODBYE)], expect=None), []))
+
+    def to_main(session: Session) -> Session:
+        session = _from_url(session)
+        session.node = hotline().script.main
+        session.pending.pop("resume", None)
+        return session
+
+    def render(session: Session, reply: Reply, events: list[Event]) -> str:
+        return render_voice(session, replace(reply, says=[Say.of(said)] + reply.says), events)
+
+    return twiml(take_turn("voice", caller(), Input("voice", "repeat"), _call_id("dialed"),
+                           render, fallback=to_main))
 
 
 @bp.post("/voice/status")
@@ -192,5 +305,4 @@ def status() -> Response:
 def unknown(anything: str) -> Response:
     """A path we never gave out: say the current menu again."""
     event = Input("voice", "repeat")
-    return twiml(take_turn("voice", request.form.get("From", ""), event, None, render_voice,
-                           fallback=_from_url))
+    return twiml(take_turn("voice", caller(), event, None, render_voice, fallback=_from_url))

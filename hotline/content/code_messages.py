@@ -21,6 +21,9 @@ class M:
     LANGUAGE_SMS_TEXT_US = "language.sms_text_us"
     AFTER_ANSWER = "voice.after_answer"
     AFTER_OUTCOME = "voice.after_outcome"
+    AFTER_ANSWER_NO_SMS = "voice.after_answer_no_sms"  # for a caller who cannot get a text
+    AFTER_OUTCOME_NO_SMS = "voice.after_outcome_no_sms"
+    LANGUAGE_SMS_OPTION = "language.sms_option"  # a language with no voice yet, by SMS
     SMS_QUEUED = "sms.queued"
     SMS_UNAVAILABLE = "sms.unavailable"
     COUNTER_INTRO = "counter.intro"
@@ -42,6 +45,9 @@ class M:
     COMEDE_CONNECTING = "comede.connecting"
     COMEDE_HOURS = "comede.hours"
     COMEDE_NO_PHONE = "comede.no_phone"
+    DIAL_NO_ANSWER = "dial.no_answer"
+    DIAL_BUSY = "dial.busy"
+    DIAL_FAILED = "dial.failed"
 
 
 # A postcode look-up's status -> what the person is told.

@@ -479,10 +479,12 @@ class MessageFile(Strict):
 
 class CommandSpec(Strict):
     words: list[Word] = Field(default_factory=list)
-    _words = field_validator("words", mode="before")(_no_booleans)
+    _words = field_validator("words", "opted_out_only", mode="before")(_no_booleans)
     goto: NodeId | None = None
     action: Literal["opt_out", "opt_in"] | None = None
     takes: Literal["postcode", "language"] | None = None
+    # words that do this only for a person who opted out (YES); elsewhere, ordinary answers
+    opted_out_only: list[Word] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _does_something(self) -> CommandSpec:
@@ -510,6 +512,8 @@ class LanguageSpec(Strict):
     say: SayVoice = Field(default_factory=SayVoice)
     speech: str | None = None
     tts: dict[str, str] = Field(default_factory=dict)
+    # until the language is recorded, the voice that reads its line of the language menu
+    menu_voice: dict[str, str] = Field(default_factory=dict)
 
 
 class LanguageFile(Strict):

@@ -53,6 +53,7 @@ class Language:
     say_voice: str | None
     speech_language: str | None
     tts: Mapping[str, str] = field(default_factory=dict)  # engine -> its voice name
+    menu_voice: Mapping[str, str] = field(default_factory=dict)  # its menu line, until recorded
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Command:
     goto: str | None
     action: str | None
     takes: str | None  # "postcode" | "language": a word after the command
+    opted_out_only: bool = False  # this word acts only for a person who opted out (YES)
 
 
 @dataclass
@@ -84,6 +86,7 @@ class Script:
     messages: dict[str, dict[str, Message]]
     commands: dict[str, Command]
     words: dict[str, tuple[str, str | None]]  # folded word -> (command id, language or None)
+    opted_out_words: dict[str, str]  # folded word -> command id, only for someone opted out
     yes_no: dict[str, dict[str, str]]  # lang -> folded word -> "1" | "2"
     parameters: dict[str, Any]
     places: schema.Places
@@ -266,7 +269,7 @@ def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fau
             code=entry.code, key=str(entry.key), name=entry.name,
             english_name=entry.english_name or entry.name, sms_fold=entry.sms_fold,
             say_language=entry.say.language, say_voice=entry.say.voice,
-            speech_language=entry.speech, tts=dict(entry.tts))
+            speech_language=entry.speech, tts=dict(entry.tts), menu_voice=dict(entry.menu_voice))
 
     settings, settings_raw = read("settings.yaml", schema.SettingsFile)
 
@@ -300,6 +303,7 @@ def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fau
     commands = {cid: Command(id=cid, goto=c.goto, action=c.action, takes=c.takes)
                 for cid, c in (command_file.commands.items() if command_file else [])}
     words: dict[str, tuple[str, str | None]] = {}
+    opted_out_words: dict[str, str] = {}  # folded word -> command, for opted-out people only
 
     def add_word(file: str, word: Any, cid: str, lang: str | None) -> None:
         key = fold(str(word))
@@ -318,6 +322,11 @@ def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fau
     for cid, c in (command_file.commands.items() if command_file else []):
         for word in c.words:
             add_word("commands.yaml", word, cid, None)
+        for word in c.opted_out_only:
+            key = fold(str(word))
+            if key in opted_out_words or key in words:
+                faults.at("commands.yaml", None, f"the word {word!r} is listed twice: keep one")
+            opted_out_words[key] = cid
 
     messages: dict[str, dict[str, Message]] = {}
     yes_no: dict[str, dict[str, str]] = {}
@@ -359,7 +368,8 @@ def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fau
     if settings is None or not languages:
         return None, list(faults)
     script = Script(root=root, languages=languages, nodes=nodes, messages=messages,
-                    commands=commands, words=words, yes_no=yes_no, parameters=parameters,
+                    commands=commands, words=words, opted_out_words=opted_out_words,
+                    yes_no=yes_no, parameters=parameters,
                     places=settings.places,
                     budgets=dict(settings.sms_budgets), flows=flows,
                     voice_time=settings.voice_time)

@@ -205,11 +205,25 @@ class Turn:
             params.update((k, amounts[k]) for k in wanted if k not in params and k in amounts)
         return Say.of(msg_id, **params)
 
-    def footered(self, node: NodeBase, says: list[Say], default: str = M.AFTER_ANSWER) -> Reply:
+    def footered(self, node: NodeBase, says: list[Say], outcome: bool = False) -> Reply:
         """An answer, and by voice what the keys do now."""
         if self.policy.says_footers:
-            says.append(Say.of(getattr(node, "footer", None) or default))
+            says.append(self.footer(node, outcome))
         return Reply(says)
+
+    def footer(self, node: NodeBase, outcome: bool = False) -> Say:
+        """Which keys do what after an answer; `1 = SMS` only to whom a text can reach."""
+        custom = getattr(node, "footer", None)
+        if custom:
+            return Say.of(custom)
+        if self.can_text():
+            return Say.of(M.AFTER_OUTCOME if outcome else M.AFTER_ANSWER)
+        return Say.of(M.AFTER_OUTCOME_NO_SMS if outcome else M.AFTER_ANSWER_NO_SMS)
+
+    def can_text(self) -> bool:
+        """Whether a copy by SMS can reach this person (a mobile, not opted out, and an
+        account to send from)."""
+        return self.world.outbound_sms and self.world.can_text and not self.s.opted_out
 
     @staticmethod
     def with_first(first: list[Say], reply: Reply) -> Reply:

@@ -131,4 +131,9 @@ class World:
     weekday: int | None = None  # 0 = Monday
     voice_languages: tuple[str, ...] = ()  # languages a call can be held in
     outbound_sms: bool = True  # whether a copy by SMS can be sent after a call
-    can_text: bool = True  # whether this person can receive a text (a mobile, not opted out)
+    # whether this caller can get one: a mobile number, an identity, not opted out (a
+    # landline or a withheld caller is not offered "1 = SMS")
+    can_text: bool = True
+    # languages a call cannot be held in whose language-menu line has audio (Pashto in the
+    # Dari voice...): the voice language menu should name them, with the SMS route
+    sms_menu_languages: tuple[str, ...] = ()

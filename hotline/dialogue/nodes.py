@@ -94,6 +94,10 @@ class Language(Handler):
         every = tuple(t.script.languages)
         codes = every if t.policy.all_languages else t.world.voice_languages
         says = [Say.of(node.prompt, lang=c) for c in codes]
+        if not t.policy.all_languages:  # those a call cannot be held in, by SMS, named in
+            # a voice their speakers understand until they are recorded (Pashto in Dari)
+            says += [Say.of(M.LANGUAGE_SMS_OPTION, lang=c) for c in t.world.sms_menu_languages
+                     if c not in codes]
         if len(codes) < len(every):
             # the others are served by SMS: say so in the languages most callers share
             says += [Say.of(M.LANGUAGE_SMS_ONLY, lang=c) for c in ("fr", "en") if c in codes]
@@ -113,7 +117,7 @@ def sms_only(t: Turn, code: str) -> Reply:
     t.s.lang = code
     t.emit(LanguageChanged(code))
     spoken = [c for c in (code, "fr", "en") if c in t.world.voice_languages or c == code]
-    if not (t.world.outbound_sms and t.world.can_text):
+    if not t.can_text():
         return Reply([Say.of(M.LANGUAGE_SMS_TEXT_US, lang=c) for c in spoken], expect=None)
     t.emit(CopyRequested((Say.of(M.WELCOME, lang=code), Say.of(M.HELP, lang=code)), code))
     return Reply([Say.of(M.LANGUAGE_SMS_SENT, lang=c) for c in spoken], expect=None)
@@ -261,7 +265,7 @@ class AfterAnswer(Handler):
         return t.miss(M.INVALID)
 
     def copy(self, t: Turn, node: NodeBase) -> Reply:
-        if not (t.world.outbound_sms and t.world.can_text):
+        if not t.can_text():
             return t.with_first([Say.of(M.SMS_UNAVAILABLE)], footer(t, node))
         t.emit(CopyRequested(tuple(sms_copy(t, node)), t.s.lang or "fr"))
         return t.with_first([Say.of(M.SMS_QUEUED)], footer(t, node))
@@ -271,8 +275,7 @@ class AfterAnswer(Handler):
 
 
 def footer(t: Turn, node: NodeBase) -> Reply:
-    default = M.AFTER_OUTCOME if isinstance(node, OutcomeNode) else M.AFTER_ANSWER
-    return Reply([Say.of(getattr(node, "footer", None) or default)])
+    return Reply([t.footer(node, outcome=isinstance(node, OutcomeNode))])
 
 
 def menu_before(t: Turn, key: str) -> Reply:
@@ -315,7 +318,7 @@ class Outcome(AfterAnswer):
         for add in node.adds:
             if rules.holds(condition_as_data(add.when), t.s.facts):
                 says.append(t.say_filled(add.message))
-        return t.footered(node, says, default=M.AFTER_OUTCOME)
+        return t.footered(node, says, outcome=True)
 
 
 class Caisse(AfterAnswer):

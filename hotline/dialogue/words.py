@@ -21,6 +21,9 @@ Match = tuple[Command, str, "str | None"]  # the command, the word after it, its
 def on_text(t: Turn) -> Reply:
     s, text = t.s, t.input.value
     match = command_in(t, text)
+    if s.opted_out and match is None and fold(text) in t.script.opted_out_words:
+        # YES opts back in only a person who opted out; elsewhere it answers a question
+        match = (t.script.commands[t.script.opted_out_words[fold(text)]], "", None)
     if match and match[0].action == "opt_out":
         if s.opted_out:
             return Reply(silent=True, expect=None)
