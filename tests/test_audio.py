@@ -145,7 +145,7 @@ def test_calls_play_the_rendered_file_and_say_what_has_values(make_app, tmp_path
     ame = caller.press("2")  # has the ceiling in it: said with <Say>, and so is the footer:
     # one answer is read by one voice, not Polly's and espeak's in turn
     assert ame.texts and "870" in ame.text and not ame.plays
-    assert "tapez 1" in ame.texts[-1] and set(ame.languages) == {"fr-FR"}
+    assert "tapez 9" in ame.texts[-1] and set(ame.languages) == {"fr-FR"}
     with app.test_client().get(menu.plays[0].replace("http://localhost", "")) as response:
         assert response.status_code == 200 and response.mimetype == "audio/wav"
 
