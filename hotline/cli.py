@@ -219,7 +219,7 @@ def audio_script(lang: str) -> None:
 @click.option("--days", default=7, show_default=True, type=int)
 def stats(days: int) -> None:
     """Daily usage: messages, calls, topics opened, outcomes, languages (no person in it)."""
-    from .app import redis_client
+    from .redis_conn import redis_client
     from .config import Config
     from .store import Store
 
@@ -252,7 +252,7 @@ def worker(burst: bool, simple: bool) -> None:
     (redis+sentinel:// included)."""
     from rq import SimpleWorker, Worker
 
-    from .app import redis_client
+    from .redis_conn import redis_client
     from .config import Config
     from .outbound import QUEUE
 
@@ -278,7 +278,7 @@ def worker(burst: bool, simple: bool) -> None:
 @click.argument("number")
 def forget(number: str) -> None:
     """Erase everything kept about a phone number (language, opt-out, conversations)."""
-    from .app import redis_client
+    from .redis_conn import redis_client
     from .config import Config
     from .store import Store
 

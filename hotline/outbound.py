@@ -14,6 +14,8 @@ from typing import Sequence
 
 from cryptography.fernet import Fernet
 
+from .redis_conn import real_client
+
 log = logging.getLogger("hotline.outbound")
 QUEUE = "hotline-sms"
 
@@ -83,7 +85,7 @@ class Outbox:
             return
         from rq import Queue
 
-        Queue(QUEUE, connection=self.redis).enqueue(send_job, sealed, from_number, list(bodies),
+        Queue(QUEUE, connection=real_client(self.redis)).enqueue(send_job, sealed, from_number, list(bodies),
                                                    result_ttl=0, failure_ttl=3600, job_timeout=60)
 
     def _worker_listening(self) -> bool:
@@ -92,7 +94,7 @@ class Outbox:
         try:
             from rq import Worker
 
-            return Worker.count(connection=self.redis) > 0
+            return Worker.count(connection=real_client(self.redis)) > 0
         except Exception:  # no RQ worker information: send from here
             return False
 

@@ -21,6 +21,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from .dialogue.model import Session
+from .redis_conn import real_client
 
 log = logging.getLogger("hotline.store")
 
@@ -192,7 +193,7 @@ class Store:
 
     def ping(self) -> bool:
         """Whether Redis answers; on a cluster, every primary (each holds some people)."""
-        client = getattr(self.redis, "_get", lambda: self.redis)()  # LazyRedis or a client
+        client = real_client(self.redis)
         if isinstance(client, RedisCluster):
             return bool(client.ping(target_nodes=RedisCluster.PRIMARIES))
         return bool(client.ping())

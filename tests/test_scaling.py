@@ -24,7 +24,7 @@ import pytest
 import redis
 
 from hotline import create_app
-from hotline.app import redis_client as make_client
+from hotline.redis_conn import redis_client as make_client
 from hotline.content import load_script
 from hotline.embedded_redis import EmbeddedRedis, free_port, redis_server_binary
 from hotline.sms_segments import fold_for_sms
@@ -241,7 +241,7 @@ def test_a_conversation_a_call_and_an_erasure_on_redis_cluster(redis_cluster):
                       "HOTLINE_AUDIO": "0", "TWILIO_ACCOUNT_SID": "",
                       "HOTLINE_SKIP_SIGNATURE": "0"})
     store = app.extensions["hotline"].store
-    assert isinstance(store.redis._get(), redis.cluster.RedisCluster)
+    assert isinstance(store.redis.get(), redis.cluster.RedisCluster)
     client = app.test_client()
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json["redis"] == "ok"
