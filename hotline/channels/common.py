@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from urllib.parse import urlsplit
 from typing import Callable
 
@@ -12,6 +14,7 @@ from twilio.request_validator import RequestValidator, compare
 from ..app import Hotline, hotline
 from ..dialogue.engine import step
 from ..dialogue.model import Event, Reply, Session
+from ..store import Saved
 
 log = logging.getLogger("hotline.channels")
 
@@ -71,29 +74,67 @@ def twiml(body: str) -> Response:
     return Response(body, status=200, mimetype="text/xml")
 
 
+# A turn computed on a state that changed meanwhile is computed again on the fresh state:
+# one person rarely has more than two or three requests in flight at once.
+TURN_ATTEMPTS = 8
+
+
 def take_turn(channel: str, phone: str, event: Event, request_id: str | None,
               render: Callable[[Session, Reply], str],
               fallback: Callable[[Session], Session] = lambda s: s,
               after: Callable[[Hotline, Session, Reply], None] | None = None,
-              stateless: Callable[[Session], Session] | None = None) -> str:
-    """Load the person's session, step the engine, render, save. One Redis round trip each
-    way; a retry of the same request gets the answer it got before and changes nothing.
-    With Redis down the turn still runs, without state, and the answer is still valid."""
+              stateless: Callable[[Session], Session] | None = None,
+              replayed: Callable[[Session], str] | None = None) -> str:
+    """Load the person's session, step the engine, render, save: one Redis round trip each
+    way. The save applies only on the state the turn was computed from (else the turn is
+    computed again on the fresh state), and claims `request_id`: a retry or replay of the
+    same request, concurrent or up to a day later, changes nothing and gets the first
+    answer (or, once that has expired, `replayed`'s). Side effects (counters, `after`)
+    come only after the claim. With Redis down the turn still runs, without state, and the
+    answer is still valid."""
     hl = hotline()
     pid = hl.store.pid(phone)
-    try:
-        session, cached = hl.store.load(pid, channel, request_id)
-    except RedisError:
-        log.warning("redis unreachable: answering %s without state", channel)
-        session, cached = (stateless or fallback)(Session()), None
+
+    def not_advanced(session: Session) -> str:
+        """The answer to a request handled before whose first answer has expired."""
+        log.info("a %s request handled before came again: not advanced", channel)
+        if replayed is not None:
+            return replayed(session)
+        return render(*step(hl.script, session, Event(channel, "repeat"), hl.world()))
+
+    for attempt in range(TURN_ATTEMPTS):
+        try:
+            loaded = hl.store.load_turn(pid, channel, request_id)
+        except RedisError:
+            log.warning("redis unreachable: answering %s without state", channel)
+            session = (stateless or fallback)(Session())
+            new_session, reply = step(hl.script, session, event, hl.world())
+            return render(new_session, reply)
+        if loaded.answer is not None:
+            return loaded.answer
+        if loaded.handled:
+            return not_advanced(fallback(loaded.session))
+        stored_prefs = (loaded.session.lang, loaded.session.opted_out)
+        session = fallback(loaded.session)
         new_session, reply = step(hl.script, session, event, hl.world())
-        return render(new_session, reply)
-    if cached is not None:
-        return cached
-    stored_prefs = (session.lang, session.opted_out)
-    session = fallback(session)
-    new_session, reply = step(hl.script, session, event, hl.world())
-    body = render(new_session, reply)
+        body = render(new_session, reply)
+        try:
+            saved, first = hl.store.save_turn(
+                pid, channel, loaded, new_session, request_id, body,
+                prefs_changed=(new_session.lang, new_session.opted_out) != stored_prefs)
+        except RedisError:
+            log.warning("redis unreachable: %s state not saved", channel)
+            return body  # not claimed: no side effects
+        if saved is Saved.SAVED:
+            break
+        if saved is Saved.DUPLICATE:
+            return first if first is not None else not_advanced(session)
+        time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # Saved.CONFLICT: again
+    else:
+        log.warning("%s turn not saved: the state kept changing under it", channel)
+        return body
+
+    # Side effects: this delivery claimed the request, no other will run them.
     counters = [f"{channel}.{event.kind}"]
     if new_session.node and new_session.node != session.node:
         counters.append(f"node.{new_session.node}")
@@ -102,11 +143,9 @@ def take_turn(channel: str, phone: str, event: Event, request_id: str | None,
     if new_session.lang and new_session.lang != session.lang:
         counters.append(f"lang.{new_session.lang}")
     try:
-        hl.store.save(pid, channel, new_session, request_id, body, counters,
-                      today=hl.config.clock().date(),
-                      prefs_changed=(new_session.lang, new_session.opted_out) != stored_prefs)
-    except RedisError:
-        log.warning("redis unreachable: %s state not saved", channel)
+        hl.store.count(counters, today=hl.config.clock().date())
+    except RedisError:  # the state is saved; the counters wait for the next write
+        log.warning("redis: usage counters not written yet, kept for the next try")
     if after is not None:
         after(hl, new_session, reply)
     return body
