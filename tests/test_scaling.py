@@ -26,11 +26,11 @@ import redis
 from hotline import create_app
 from hotline.redis_conn import redis_client as make_client
 from hotline.content import load_script
-from hotline.embedded_redis import EmbeddedRedis, free_port, redis_server_binary
+from hotline.embedded_redis import EmbeddedRedis, free_port
 from hotline.sms_segments import fold_for_sms
 from hotline.store import Store
 
-from .conftest import SECRET, TOKEN
+from .conftest import SECRET, TOKEN, redis_binary
 from .harness import HOTLINE_NUMBER, Caller, Texter, read_turn, sign
 from .twiml_check import parse
 
@@ -185,7 +185,7 @@ def test_one_call_hops_between_two_app_processes(two_servers):
 # --------------------------------------------------------------------------- Redis Cluster
 def redis_cli_binary() -> str | None:
     """redis-cli next to the redis-server in use, else on PATH (not a pyenv shim)."""
-    server = redis_server_binary()
+    server = redis_binary()
     if server:
         beside = Path(server).resolve().parent / "redis-cli"
         if beside.exists():
@@ -201,19 +201,24 @@ def redis_cli_binary() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def redis_cluster(tmp_path_factory):
+def redis_cluster(tmp_path_factory, redis_server):
     """Three real redis-server processes in cluster mode, no replicas; yields the client
-    URL. Skipped only when redis-server or redis-cli is not installed."""
+    URL. Skipped when redis-server or redis-cli is not installed, or older than 7 (the
+    nodes are given their bus port with --cluster-port, new in Redis 7)."""
     cli = redis_cli_binary()
-    if not redis_server_binary() or not cli:
+    if not redis_binary() or not cli:
         pytest.skip("redis-server and redis-cli are needed for the Redis Cluster test "
                     "(apt-get install redis-server)")
+    version = redis_server.version()
+    if version < (7,):
+        pytest.skip(f"the Redis Cluster tests need redis-server 7 or later (--cluster-port); "
+                    f"this one is {'.'.join(map(str, version))}")
     folder = tmp_path_factory.mktemp("cluster")
     nodes: list[EmbeddedRedis] = []
     try:
         for n in range(3):
             bus = free_port()  # the bus port, given explicitly: port+10000 may not exist
-            nodes.append(EmbeddedRedis(extra_args=[
+            nodes.append(EmbeddedRedis(binary=redis_binary(), extra_args=[
                 "--cluster-enabled", "yes", "--cluster-port", str(bus),
                 "--cluster-config-file", str(folder / f"nodes-{n}.conf"),
                 "--cluster-node-timeout", "2000"]))
@@ -335,7 +340,7 @@ def test_plain_urls_still_give_one_server_clients(redis_server):
 
 def test_a_real_sentinel_points_the_app_at_its_master(redis_server, redis_client, tmp_path,
                                                       monkeypatch):
-    binary = redis_server_binary()
+    binary = redis_binary()
     port = free_port()
     conf = tmp_path / "sentinel.conf"
     master_port = urlsplit(redis_server.url).port

