@@ -580,7 +580,8 @@ def main() -> int:
                 client.flushall()
                 print(f"{name} (round {round_no}/{args.rounds}): starting gunicorn, "
                       f"{args.warmup:g} s warm-up, {args.duration:g} s of load ...", flush=True)
-                server = Server(name, app_spec, port, args, {**env, **extra_env}, workdir,
+                server = Server(name, app_spec, port, args,
+                                {**env, "HOTLINE_PUBLIC_URL": base, **extra_env}, workdir,
                                 extra_args)
                 result = bench_server(args, server, pool_file, spare, redis_server.process.pid,
                                       compare=name == "hotline")

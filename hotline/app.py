@@ -4,6 +4,7 @@ from __future__ import annotations
 import atexit
 import functools
 import logging
+import os
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -71,6 +72,8 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config.warn()
+    # gunicorn's arbiter sets SERVER_SOFTWARE before it loads the app
+    config.check_public_url(os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"))
     if not config.redis_url:
         from .embedded_redis import shared_url
 
@@ -86,6 +89,11 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
                     today=lambda: config.clock().date())
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio posts a few kB at most
+    if config.trusted_proxies > 0:  # only then are X-Forwarded-* headers believed
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     store = Store(client, config.secret, count_every=config.stats_every)
     atexit.register(_flush_at_exit, weakref.ref(store))
     app.extensions["hotline"] = Hotline(

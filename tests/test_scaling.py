@@ -65,13 +65,14 @@ def start_gunicorn(redis_url: str, **extra_env: str) -> tuple[subprocess.Popen, 
     """`gunicorn 'hotline:create_app()'` on a free loopback port; (process, base URL)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TWILIO_"))}
+    base = f"http://127.0.0.1:{port}"
     env.update(REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=TOKEN, HOTLINE_SECRET=SECRET,
-               HOTLINE_AUDIO="0", **extra_env)  # every prompt as <Say>: the test reads the words
+               HOTLINE_AUDIO="0",  # every prompt as <Say>: the test reads the words
+               HOTLINE_PUBLIC_URL=base, **extra_env)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
          "--timeout", "20", "--log-level", "warning", "hotline:create_app()"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -20,14 +20,13 @@ log = logging.getLogger("hotline.channels")
 
 
 def base_url() -> str:
-    """Scheme and host Twilio used: HOTLINE_PUBLIC_URL, else the request's, honouring the
-    X-Forwarded-Proto / X-Forwarded-Host of a TLS-ending proxy."""
+    """Scheme and host Twilio used: HOTLINE_PUBLIC_URL, else the request's. The
+    X-Forwarded-Proto / X-Forwarded-Host of a TLS-ending proxy count only with
+    HOTLINE_TRUSTED_PROXIES set (werkzeug's ProxyFix, in the app factory, applies them)."""
     base = hotline().config.public_url
     if base:
         return base
-    proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
-    host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
-    return f"{proto}://{host}"
+    return f"{request.scheme}://{request.host}"
 
 
 def public_url() -> str:
