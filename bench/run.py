@@ -492,8 +492,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="gthread", help="production: gthread")
+    parser.add_argument("--threads", type=int, default=8, help="production: 8")
     parser.add_argument("--single", type=float, default=2.0,
                         help="seconds at one connection before the measured run (0: skip)")
     parser.add_argument("--pool", type=int, default=12_000, help="signed requests in the pool")

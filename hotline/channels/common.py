@@ -42,9 +42,15 @@ def public_url() -> str:
 
 
 def check_signature() -> Response | None:
-    """Blueprint guard: a POST without a valid X-Twilio-Signature gets 403, nothing else."""
+    """Blueprint guard: a POST without a valid X-Twilio-Signature gets 403 (a chunked body
+    411), nothing else."""
     if request.method != "POST":
         return None
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # Twilio sends a Content-Length. A chunked body may never end (a plain body
+        # announced as chunked leaves the reader waiting for a chunk size): refused before
+        # reading it, and the connection closed rather than drained.
+        return Response("", status=411, headers={"Connection": "close"})
     config = hotline().config
     if config.skip_signature:
         return None
