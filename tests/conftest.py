@@ -39,6 +39,18 @@ def redis_server():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def empty_audio_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("audio")
+
+
+@pytest.fixture(autouse=True)
+def own_audio_dir(empty_audio_dir, monkeypatch):
+    """Tests run on an empty audio folder of their own, whatever `hotline audio build` left
+    in audio/ (with it, prompts become <Play>); tests of audio pass their own folder."""
+    monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(empty_audio_dir))
+
+
 @pytest.fixture
 def redis_client(redis_server):
     client = redis.Redis.from_url(redis_server.url)
