@@ -9,8 +9,9 @@
 3. serves, one after the other on the same port with the same gunicorn command
    (production's gunicorn.conf.py, with --workers/--worker-class from the command line):
    `bare` (bench/bare_app.py: fixed TwiML, the limit of Flask + gunicorn), `bare+sig`
-   (signature check and one <Message> built with the SDK, what every webhook pays) and
-   `hotline` (`hotline:create_app()` on the real Redis);
+   (signature check and one <Message> built with the SDK, what every webhook pays),
+   `floor` (bench/floor_app.py: the same plus one Redis round trip each way, the floor of
+   any stateful webhook) and `hotline` (`hotline:create_app()` on the real Redis);
 4. for each: checks a few conversations answer as recorded, warms up, then drives the load
    from a separate process (wrk + bench/wrk_pool.lua, or `python bench/loadgen.py drive`
    without wrk) at 32 connections for a fixed time, and reads each worker's peak RSS;
@@ -440,7 +441,7 @@ def report(machine: dict, args, runs: list[dict], startup: dict, lookup: dict, m
     by_name = {r["name"]: r for r in runs}
     if "hotline" in by_name:
         hot = by_name["hotline"]
-        for other in ("bare", "bare+sig"):
+        for other in ("bare", "bare+sig", "floor"):
             if other in by_name:
                 ratios = [h["rps"] / o["rps"] for h, o in zip(
                     (r for r in per_round if r["name"] == "hotline"),
@@ -492,8 +493,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="gthread", help="production: gthread")
+    parser.add_argument("--threads", type=int, default=8, help="production: 8")
     parser.add_argument("--single", type=float, default=2.0,
                         help="seconds at one connection before the measured run (0: skip)")
     parser.add_argument("--pool", type=int, default=12_000, help="signed requests in the pool")
@@ -503,7 +504,7 @@ def main() -> int:
                              "machine to be idle (other people's processes)")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--servers", default="bare,bare+sig,hotline")
+    parser.add_argument("--servers", default="bare,bare+sig,floor,hotline")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run every server this many times, alternating; the table shows "
                              "medians")
@@ -570,6 +571,7 @@ def main() -> int:
         servers = {
             "bare": ("bare_app:create_app()", {"BARE_MODE": "fixed"}, ["--pythonpath", str(BENCH)]),
             "bare+sig": ("bare_app:create_app()", {"BARE_MODE": "signed"}, ["--pythonpath", str(BENCH)]),
+            "floor": ("floor_app:create_app()", {}, ["--pythonpath", str(BENCH)]),
             "hotline": ("hotline:create_app()", {}, []),
         }
         # Servers alternate within each round, so a slow spell of a shared machine hits
@@ -580,7 +582,8 @@ def main() -> int:
                 client.flushall()
                 print(f"{name} (round {round_no}/{args.rounds}): starting gunicorn, "
                       f"{args.warmup:g} s warm-up, {args.duration:g} s of load ...", flush=True)
-                server = Server(name, app_spec, port, args, {**env, **extra_env}, workdir,
+                server = Server(name, app_spec, port, args,
+                                {**env, "HOTLINE_PUBLIC_URL": base, **extra_env}, workdir,
                                 extra_args)
                 result = bench_server(args, server, pool_file, spare, redis_server.process.pid,
                                       compare=name == "hotline")

@@ -24,12 +24,27 @@ def serve(host: str, port: int) -> None:
         os.environ["TWILIO_AUTH_TOKEN"] = LOCAL_TOKEN
         click.echo(f"TWILIO_AUTH_TOKEN is not set: webhooks check signatures made with the "
                    f"local token {LOCAL_TOKEN!r} (what `hotline simulate` uses).")
-    from . import create_app
+    import signal
 
-    app = create_app()
-    click.echo(f"Hotline on http://{host}:{port}  (try: hotline simulate sms --url "
-               f"http://{host}:{port})")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    from . import create_app
+    from .embedded_redis import stop_shared
+
+    def stop(signum, frame) -> None:
+        raise SystemExit(128 + signum)  # unwinds to the `finally` below
+
+    # SIGINT is KeyboardInterrupt already; SIGTERM (systemd, docker stop, kill) and SIGHUP
+    # (the terminal closed) would otherwise end the process without stopping redis-server.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    try:
+        app = create_app()
+        click.echo(f"Hotline on http://{host}:{port}  (try: hotline simulate sms --url "
+                   f"http://{host}:{port})")
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_shared()  # the embedded redis-server and its folder, if one was started
 
 
 @main.group()
@@ -215,7 +230,7 @@ def audio_script(lang: str) -> None:
 @click.option("--days", default=7, show_default=True, type=int)
 def stats(days: int) -> None:
     """Daily usage: messages, calls, topics opened, outcomes, languages (no person in it)."""
-    from .app import redis_client
+    from .redis_conn import redis_client
     from .config import Config
     from .store import Store
 
@@ -248,7 +263,7 @@ def worker(burst: bool, simple: bool) -> None:
     (redis+sentinel:// included)."""
     from rq import SimpleWorker, Worker
 
-    from .app import redis_client
+    from .redis_conn import redis_client
     from .config import Config
     from .outbound import QUEUE
 
@@ -274,7 +289,7 @@ def worker(burst: bool, simple: bool) -> None:
 @click.argument("number")
 def forget(number: str) -> None:
     """Erase everything kept about a phone number (language, opt-out, conversations)."""
-    from .app import redis_client
+    from .redis_conn import redis_client
     from .config import Config
     from .store import Store
 

@@ -39,6 +39,7 @@ class Config:
     sms_from: str | None  # short code, alphanumeric sender ID or number (HOTLINE_SMS_FROM)
     messaging_service_sid: str | None  # TWILIO_MESSAGING_SERVICE_SID: takes precedence
     stats_every: float  # seconds between writes of the daily counters, per process
+    trusted_proxies: int  # proxies in front whose X-Forwarded-* headers are believed
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(PARIS))
 
     @classmethod
@@ -64,8 +65,20 @@ class Config:
             messaging_service_sid=(values.get("TWILIO_MESSAGING_SERVICE_SID") or "").strip()
             or None,
             stats_every=float(values.get("HOTLINE_STATS_EVERY") or 1.0),
+            trusted_proxies=int(values.get("HOTLINE_TRUSTED_PROXIES") or 0),
             clock=clock if callable(clock) else (lambda: dt.datetime.now(PARIS)),
         )
+
+    def check_public_url(self, under_gunicorn: bool) -> None:
+        """In production the URL Twilio signed must be known: from HOTLINE_PUBLIC_URL, or
+        from the X-Forwarded-* headers of a trusted proxy. Taken from the request alone, a
+        signature made for another host would be believed."""
+        if under_gunicorn and not self.public_url and self.trusted_proxies <= 0:
+            raise RuntimeError(
+                "!!! Neither HOTLINE_PUBLIC_URL nor HOTLINE_TRUSTED_PROXIES is set. Set "
+                "HOTLINE_PUBLIC_URL to the public base URL Twilio calls (e.g. "
+                "https://hotline.example.org), or HOTLINE_TRUSTED_PROXIES to the number of "
+                "proxies in front that set X-Forwarded-Proto/Host (usually 1). !!!")
 
     def warn(self) -> None:
         """Say loudly what is unsafe for production."""

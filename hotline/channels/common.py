@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from dataclasses import replace
 from urllib.parse import urlsplit
 from typing import Callable
@@ -15,19 +17,19 @@ from ..dialogue.engine import step
 from ..dialogue.events import Event
 from ..dialogue.model import Input, Reply, Session, World
 from ..identity import Identity
+from ..store import Saved
 
 log = logging.getLogger("hotline.channels")
 
 
 def base_url() -> str:
-    """Scheme and host Twilio used: HOTLINE_PUBLIC_URL, else the request's, honouring the
-    X-Forwarded-Proto / X-Forwarded-Host of a TLS-ending proxy."""
+    """Scheme and host Twilio used: HOTLINE_PUBLIC_URL, else the request's. The
+    X-Forwarded-Proto / X-Forwarded-Host of a TLS-ending proxy count only with
+    HOTLINE_TRUSTED_PROXIES set (werkzeug's ProxyFix, in the app factory, applies them)."""
     base = hotline().config.public_url
     if base:
         return base
-    proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
-    host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
-    return f"{proto}://{host}"
+    return f"{request.scheme}://{request.host}"
 
 
 def public_url() -> str:
@@ -43,9 +45,15 @@ def public_url() -> str:
 
 
 def check_signature() -> Response | None:
-    """Blueprint guard: a POST without a valid X-Twilio-Signature gets 403, nothing else."""
+    """Blueprint guard: a POST without a valid X-Twilio-Signature gets 403 (a chunked body
+    411), nothing else."""
     if request.method != "POST":
         return None
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # Twilio sends a Content-Length. A chunked body may never end (a plain body
+        # announced as chunked leaves the reader waiting for a chunk size): refused before
+        # reading it, and the connection closed rather than drained.
+        return Response("", status=411, headers={"Connection": "close"})
     config = hotline().config
     if config.skip_signature:
         return None
@@ -76,6 +84,10 @@ def twiml(body: str) -> Response:
 
 Render = Callable[[Session, Reply, list[Event]], str]
 
+# A turn computed on a state that changed meanwhile is computed again on the fresh state:
+# one person rarely has more than two or three requests in flight at once.
+TURN_ATTEMPTS = 8
+
 
 def usage_counters(channel: str, input: Input, events: list[Event]) -> list[str]:
     """The daily counters of one turn: its input's kind, and what its events say happened."""
@@ -86,39 +98,68 @@ def take_turn(channel: str, who: Identity, event: Input, request_id: str | None,
               render: Render,
               fallback: Callable[[Session], Session] = lambda s: s,
               after: Callable[[Hotline, Session, list[Event]], None] | None = None,
-              stateless: Callable[[Session], Session] | None = None) -> str:
-    """Load the person's session, step the engine, render, save. One Redis round trip each
-    way; a retry of the same request gets the answer it got before and changes nothing.
-    With Redis down the turn still runs, without state, and the answer is still valid.
-    A withheld caller's state lives for their call only and keeps no preference."""
+              stateless: Callable[[Session], Session] | None = None,
+              replayed: Callable[[Session], str] | None = None) -> str:
+    """Load the person's session, step the engine, render, save: one Redis round trip each
+    way. The save applies only on the state the turn was computed from (else the turn is
+    computed again on the fresh state), and claims `request_id`: a retry or replay of the
+    same request, concurrent or up to a day later, changes nothing and gets the first
+    answer (or, once that has expired, `replayed`'s). Side effects (counters, `after`)
+    come only after the claim, from the step's events. With Redis down the turn still
+    runs, without state, and the answer is still valid. A withheld caller's state lives
+    for their call only and keeps no preference."""
     hl = hotline()
     world = hl.world()
     if who.state_key is None:  # nobody, and no call to hold on to: nothing to remember
         session = (stateless or fallback)(Session())
-        new_session, reply, events = step(hl.script, session, event, _for(world, who, session))
-        return render(new_session, reply, events)
+        return render(*step(hl.script, session, event, _for(world, who, session)))
     pid = hl.store.pid(who.state_key)
-    try:
-        session, cached = hl.store.load(pid, channel, request_id)
-    except RedisError:
-        log.warning("redis unreachable: answering %s without state", channel)
-        session, cached = (stateless or fallback)(Session()), None
+
+    def not_advanced(session: Session) -> str:
+        """The answer to a request handled before whose first answer has expired."""
+        log.info("a %s request handled before came again: not advanced", channel)
+        if replayed is not None:
+            return replayed(session)
+        return render(*step(hl.script, session, Input(channel, "repeat"),
+                            _for(world, who, session)))
+
+    for attempt in range(TURN_ATTEMPTS):
+        try:
+            loaded = hl.store.load_turn(pid, channel, request_id)
+        except RedisError:
+            log.warning("redis unreachable: answering %s without state", channel)
+            session = (stateless or fallback)(Session())
+            return render(*step(hl.script, session, event, _for(world, who, session)))
+        if loaded.answer is not None:
+            return loaded.answer
+        if loaded.handled:
+            return not_advanced(fallback(loaded.session))
+        stored_prefs = (loaded.session.lang, loaded.session.opted_out)
+        session = fallback(loaded.session)
         new_session, reply, events = step(hl.script, session, event, _for(world, who, session))
-        return render(new_session, reply, events)
-    if cached is not None:
-        return cached
-    stored_prefs = (session.lang, session.opted_out)
-    session = fallback(session)
-    new_session, reply, events = step(hl.script, session, event, _for(world, who, session))
-    body = render(new_session, reply, events)
-    counters = usage_counters(channel, event, events)
+        body = render(new_session, reply, events)
+        try:
+            saved, first = hl.store.save_turn(
+                pid, channel, loaded, new_session, request_id, body,
+                prefs_changed=who.known and
+                (new_session.lang, new_session.opted_out) != stored_prefs)
+        except RedisError:
+            log.warning("redis unreachable: %s state not saved", channel)
+            return body  # not claimed: no side effects
+        if saved is Saved.SAVED:
+            break
+        if saved is Saved.DUPLICATE:
+            return first if first is not None else not_advanced(session)
+        time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # Saved.CONFLICT: again
+    else:
+        log.warning("%s turn not saved: the state kept changing under it", channel)
+        return body
+
+    # Side effects: this delivery claimed the request, no other will run them.
     try:
-        hl.store.save(pid, channel, new_session, request_id, body, counters,
-                      today=hl.config.clock().date(),
-                      prefs_changed=who.known and
-                      (new_session.lang, new_session.opted_out) != stored_prefs)
-    except RedisError:
-        log.warning("redis unreachable: %s state not saved", channel)
+        hl.store.count(usage_counters(channel, event, events), today=hl.config.clock().date())
+    except RedisError:  # the state is saved; the counters wait for the next write
+        log.warning("redis: usage counters not written yet, kept for the next try")
     if after is not None:
         after(hl, new_session, events)
     return body

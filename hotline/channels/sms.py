@@ -81,8 +81,13 @@ def incoming() -> Response:
         session.node = hotline().script.language_node
         return session
 
+    def replayed(session: Session) -> str:
+        # A message handled more than ANSWER_TTL ago, sent again: a replay, not Twilio
+        # retrying. Silence: an answer would cost the person a text.
+        return str(MessagingResponse())
+
     return twiml(take_turn("sms", who, event, sid and f"sms:{sid}", render,
-                           stateless=stateless))
+                           stateless=stateless, replayed=replayed))
 
 
 @bp.post("/sms/status")

@@ -66,7 +66,8 @@ def first_contact(t: Turn, text: str, match: Match | None) -> Reply:
             return run(t, match)
     elif match or as_postcode(text):
         s.pending["after_language"] = text
-    s.node = script.language_node
+    if s.node != script.language_node:
+        t.arrive(script.language_node, push=False)
     return t.present(script.nodes[script.language_node])
 
 
