@@ -173,7 +173,8 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["hotline"] = Hotline(
         config=config, script=script,
         store=store,
-        outbox=Outbox(client, config.account_sid, config.auth_token, config.secret),
+        outbox=Outbox(client, config.account_sid, config.auth_token, config.secret,
+                      today=lambda: config.clock().date()),
         directory=directory, speech=speech,
     )
     from .channels import audio, health, sms, voice

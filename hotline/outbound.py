@@ -7,10 +7,11 @@ clear: it is encrypted with a key derived from HOTLINE_SECRET.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import logging
 import threading
-from typing import Sequence
+from typing import Callable, Sequence
 
 from cryptography.fernet import Fernet
 
@@ -33,15 +34,20 @@ def unseal(secret: bytes, token: str) -> str:
 
 def send_job(sealed_to: str, from_number: str, bodies: Sequence[str]) -> list[str]:
     """The RQ job. Credentials come from the worker's environment, never from Redis."""
+    from rq import get_current_job
+
     from .config import Config
 
     config = Config.load()
+    job = get_current_job()  # its connection is the hotline's Redis: count there
+    on_sent = sent_counter(job.connection, lambda: config.clock().date()) if job else None
     return send_texts(config.account_sid, config.auth_token, config.secret, sealed_to,
-                      from_number, bodies)
+                      from_number, bodies, on_sent=on_sent)
 
 
 def send_texts(account_sid: str, auth_token: str, secret: bytes, sealed_to: str,
-               from_number: str, bodies: Sequence[str], http_client=None) -> list[str]:
+               from_number: str, bodies: Sequence[str], http_client=None,
+               on_sent: Callable[[str], None] | None = None) -> list[str]:
     """Send each body as one message, in order. Returns the message SIDs."""
     from twilio.rest import Client
 
@@ -51,20 +57,39 @@ def send_texts(account_sid: str, auth_token: str, secret: bytes, sealed_to: str,
     for body in bodies:
         message = client.messages.create(to=to, from_=from_number, body=body)
         sids.append(message.sid)
+        if on_sent is not None:
+            on_sent(body)
     return sids
+
+
+def sent_counter(client, today: Callable[[], dt.date]) -> Callable[[str], None]:
+    """Counts each SMS sent (`sms.out.messages`, `sms.out.segments`) in the daily counters."""
+    from .sms_segments import count
+    from .store import Store
+
+    store = Store(client, b"", count_every=0)  # counters only: no person, no secret needed
+
+    def sent(body: str) -> None:
+        try:
+            store.add({"sms.out.messages": 1, "sms.out.segments": count(body).segments}, today())
+        except Exception:  # the SMS is sent; a lost counter must not look like a failed send
+            log.warning("an SMS sent was not counted (redis unreachable)")
+    return sent
 
 
 class Outbox:
     """Queues SMS copies; knows whether sending is configured at all."""
 
     def __init__(self, redis_client, account_sid: str | None, auth_token: str | None,
-                 secret: bytes, inline: bool | None = None):
+                 secret: bytes, inline: bool | None = None,
+                 today: Callable[[], dt.date] | None = None):
         self.redis = redis_client
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.secret = secret
         self.inline = inline  # None: decide by whether an RQ worker listens
         self.last_thread: threading.Thread | None = None
+        self.today = today or dt.date.today
 
     @property
     def enabled(self) -> bool:
@@ -96,9 +121,8 @@ class Outbox:
         except Exception:  # no RQ worker information: send from here
             return False
 
-    @staticmethod
-    def _send_now(*args) -> None:
+    def _send_now(self, *args) -> None:
         try:
-            send_texts(*args)
+            send_texts(*args, on_sent=sent_counter(self.redis, self.today))
         except Exception:  # logged without the number; the caller already heard "sent"
             log.exception("sending an SMS copy failed")

@@ -9,6 +9,7 @@ from ..dialogue.model import Event, Reply, Session
 from ..dialogue.text import clean
 from ..sms_segments import count, fold_for_sms, split
 from .common import check_signature, take_turn, twiml
+from .status import count_sms_status
 
 bp = Blueprint("sms", __name__)
 bp.before_request(check_signature)
@@ -71,4 +72,5 @@ def incoming() -> Response:
 
 @bp.post("/sms/status")
 def status() -> Response:
+    count_sms_status()
     return Response(status=204)

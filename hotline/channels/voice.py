@@ -17,6 +17,7 @@ from ..dialogue.model import Event, Reply, Session
 from ..dialogue.text import clean
 from .common import base_url, check_signature, take_turn, twiml
 from .sms import sms_texts
+from .status import count_call_status
 
 bp = Blueprint("voice", __name__)
 bp.before_request(check_signature)
@@ -178,6 +179,7 @@ def gathered() -> Response:
 
 @bp.post("/voice/status")
 def status() -> Response:
+    count_call_status()
     return Response(status=204)
 
 
