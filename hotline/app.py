@@ -183,4 +183,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(audio.bp)
+    from .console import init_console
+
+    init_console(app, overrides)  # /console: off (404) until HOTLINE_CONSOLE_USERS is set
     return app

@@ -1,4 +1,4 @@
-"""The `hotline` command: serve, simulate, content, audio, stats, worker, forget."""
+"""The `hotline` command: serve, simulate, content, audio, stats, console, worker, forget."""
 from __future__ import annotations
 
 import datetime as dt
@@ -240,6 +240,28 @@ def stats(days: int) -> None:
     click.echo(" " * width + "".join(f"{d:%d/%m}".rjust(7) for d in dates))
     for name in sorted(table):
         click.echo(name.ljust(width) + "".join(str(table[name].get(d, "")).rjust(7) for d in dates))
+
+
+@main.group()
+def console() -> None:
+    """The operators' console (/console)."""
+
+
+@console.command("add-user")
+@click.argument("name")
+@click.password_option(help="asked twice when not given")
+def console_add_user(name: str, password: str) -> None:
+    """Print the HOTLINE_CONSOLE_USERS entry for NAME (a password hash, never the password)."""
+    from .console.auth import user_line
+
+    if len(password) < 10:
+        raise click.ClickException("use at least 10 characters")
+    try:
+        line = user_line(name, password)
+    except ValueError as error:
+        raise click.ClickException(str(error))
+    click.echo("Add this to HOTLINE_CONSOLE_USERS (entries separated by commas):", err=True)
+    click.echo(line)
 
 
 @main.command()
