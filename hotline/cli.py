@@ -249,11 +249,13 @@ def console() -> None:
 
 @console.command("add-user")
 @click.argument("name")
-@click.password_option(help="asked twice when not given")
-def console_add_user(name: str, password: str) -> None:
+def console_add_user(name: str) -> None:
     """Print the HOTLINE_CONSOLE_USERS entry for NAME (a password hash, never the password)."""
     from .console.auth import user_line
 
+    password = click.prompt("Password", hide_input=True, default="", show_default=False)
+    if click.prompt("Again", hide_input=True, default="", show_default=False) != password:
+        raise click.ClickException("the two passwords differ")
     if len(password) < 10:
         raise click.ClickException("use at least 10 characters")
     try:

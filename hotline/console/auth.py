@@ -119,7 +119,6 @@ def signed_in() -> str | None:
     if (name not in conf.users or session.get("key") != conf.fingerprint(name)
             or now - int(session.get("seen") or 0) > conf.idle_seconds):
         session.clear()
-        session["expired"] = True
         return None
     session["seen"] = now
     return name
@@ -153,8 +152,10 @@ def csrf_ok() -> bool:
 def _keys(name: str) -> list[str]:
     conf = settings()
     address = request.remote_addr or "?"
-    digest = lambda kind, value: hmac.new(conf.secret, f"{kind}:{value}".encode(),  # noqa: E731
-                                          hashlib.sha256).hexdigest()[:24]
+
+    def digest(kind: str, value: str) -> str:  # neither the name nor the address in clear
+        return hmac.new(conf.secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:24]
+
     return [f"{KEY_PREFIX}:user:{digest('user', name.lower())}",
             f"{KEY_PREFIX}:addr:{digest('addr', address)}"]
 

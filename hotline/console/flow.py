@@ -34,8 +34,8 @@ def dot_source(script: Any, counts: dict[str, int], link: Callable[[str], str]) 
     """The graph in the dot language: one cluster per flow file, each node labelled with
     its id, its French words and how many times it was entered."""
     views = scriptview.nodes(script)
-    lines = ["digraph flow {", 'graph [rankdir=LR fontname="Helvetica" fontsize=12 '
-             'nodesep=0.25 ranksep=0.6 bgcolor="white"];',
+    lines = ["digraph flow {", ('graph [rankdir=LR fontname="Helvetica" fontsize=12 '
+                                'nodesep=0.25 ranksep=0.6 bgcolor="white"];'),
              'node [fontname="Helvetica" fontsize=10 margin="0.12,0.06"];',
              'edge [fontname="Helvetica" fontsize=9 color="#6b7280"];']
     for section in dict.fromkeys(v.section for v in views):

@@ -7,8 +7,19 @@ import time
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, Response, abort, g, jsonify, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from redis.exceptions import RedisError
 
 from ..app import hotline
@@ -33,7 +44,7 @@ def init_console(app: Flask, overrides: Mapping[str, Any] | None = None) -> None
 
 
 @bp.before_request
-def guard() -> Response | None:
+def guard() -> Any:
     if not auth.settings().enabled:
         abort(404)
     if request.endpoint == "console.static":
@@ -66,15 +77,16 @@ def headers(response: Response) -> Response:
 def template_values() -> dict[str, Any]:
     if not request.path.startswith("/console"):
         return {}
-    return {"csrf_token": auth.csrf_token, "user": getattr(g, "user", None)}
+    return {"csrf_token": auth.csrf_token, "user": getattr(g, "user", None),
+            "idle_minutes": auth.settings().idle_seconds // 60}
 
 
 # -- signing in and out -------------------------------------------------------------
 def _safe_next(target: str | None) -> str:
     """Only a console path of this site: never another host."""
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/console/") or \
-            target.startswith("//"):
+    target = target or ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/console/"):
         return url_for("console.dashboard")
     return target
 
@@ -82,8 +94,7 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
-        expired = session.pop("expired", False)
-        return render_template("console/login.html", error=None, expired=expired,
+        return render_template("console/login.html", error=None,
                                next=request.args.get("next", ""))
     name = (request.form.get("username") or "").strip()[:64]
     password = (request.form.get("password") or "")[:256]
@@ -150,7 +161,7 @@ def _flow_svg() -> str:
     counts = {k: v for k, v in usage.by_suffix("node.").items()}
     source = flow.dot_source(hl.script, counts,
                              lambda node_id: url_for("console.node_page", node_id=node_id,
-                                                     **request.args))
+                                                     **request.args.to_dict()))
     return flow.render_svg(source)
 
 
@@ -200,7 +211,7 @@ def try_page() -> str:
 
 
 @bp.post("/try/sms")
-def try_sms() -> Response:
+def try_sms() -> Any:
     body = (request.form.get("body") or "").strip()
     if not body:
         return jsonify(error="Type a message first."), 400
@@ -211,7 +222,7 @@ def try_sms() -> Response:
 
 
 @bp.post("/try/call")
-def try_call() -> Response:
+def try_call() -> Any:
     action = request.form.get("action") or None
     if action is None or not session.get("try_call"):
         session["try_call"] = try_line.new_call_sid()
