@@ -71,7 +71,8 @@ def read_turn(xml: bytes) -> dict[str, Any]:
         if el.tag == "Say":
             prompts.append({"say": el.text or "", "language": el.get("language") or ""})
         elif el.tag == "Play":
-            prompts.append({"play": urlsplit(el.text or "").path})
+            path = urlsplit(el.text or "").path
+            prompts.append({"play": path, "say": audio_text(path)})
     gather = root.find("Gather")
     redirect = root.find("Redirect")
     dial = root.find("Dial")
@@ -81,6 +82,18 @@ def read_turn(xml: bytes) -> dict[str, Any]:
             "redirect": redirect.text if redirect is not None and gather is None else None,
             "dial": bool(dial is not None),
             "hangup": root.find("Hangup") is not None}
+
+
+def audio_text(path: str) -> str:
+    """The words a played file speaks (from the audio manifest), to read along."""
+    hl = hotline()
+    file = path.removeprefix("/audio/")
+    for entry in hl.speech.entries:
+        if entry.get("file") == file:
+            if entry.get("kind") == "message":
+                return hl.script.text(entry.get("lang", "fr"), entry.get("id", ""), "voice")
+            return str(entry.get("id", ""))
+    return ""
 
 
 def new_call_sid() -> str:

@@ -19,22 +19,27 @@
     canvas.chart = new Chart(canvas, config);
   }
 
+  // JSON objects come with sorted keys: order them as the tables do (largest first)
+  function ordered(obj) {
+    return Object.keys(obj).sort(function (a, b) { return obj[b] - obj[a] || (a < b ? -1 : a > b ? 1 : 0); });
+  }
+
   function dashboard(data) {
     var days = data.days.map(function (d) { return d.date.slice(5); });
     var col = function (name) { return data.days.map(function (d) { return d[name]; }); };
     chart("daily", "bar", days, [{ label: "Textos / Texts", data: col("texts") },
                                  { label: "Appels / Calls", data: col("calls") }]);
-    var langs = Object.keys(data.languages);
+    var langs = ordered(data.languages);
     chart("languages", "bar", langs.map(function (c) { return data.language_names[c]; }),
           [{ label: "Personnes / People", data: langs.map(function (c) { return data.languages[c]; }) }],
           { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } });
     chart("funnel", "bar", data.funnel.map(function (s) { return s.step; }),
           [{ label: "Atteint / Reached", data: data.funnel.map(function (s) { return s.reached; }) },
            { label: "Arrêté là / Stopped there", data: data.funnel.map(function (s) { return s.left; }), colour: "#dc2626" }]);
-    var outcomes = Object.keys(data.outcomes);
+    var outcomes = ordered(data.outcomes);
     chart("outcomes", "bar", outcomes, [{ label: "Résultats / Outcomes",
           data: outcomes.map(function (k) { return data.outcomes[k]; }), colour: "#16a34a" }]);
-    var ends = Object.keys(data.call_ends);
+    var ends = ordered(data.call_ends);
     chart("call_ends", "bar", ends, [{ label: "Appels / Calls",
           data: ends.map(function (k) { return data.call_ends[k]; }), colour: "#7c3aed" }],
           { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } });
@@ -42,7 +47,7 @@
                                { label: "Non remis / Failed", data: col("sms_failed"), colour: "#dc2626" }]);
     chart("optouts", "line", days, [{ label: "STOP", data: col("optouts"), colour: "#dc2626" },
                                     { label: "START", data: col("optins"), colour: "#16a34a" }]);
-    var deps = Object.keys(data.postcodes);
+    var deps = ordered(data.postcodes);
     chart("postcodes", "bar", deps, [{ label: "Demandes / Lookups",
           data: deps.map(function (k) { return data.postcodes[k]; }), colour: "#0891b2" }]);
     var hours = []; for (var h = 0; h < 24; h++) hours.push((h < 10 ? "0" : "") + h);
@@ -93,7 +98,8 @@
     }
     function show(turn) {
       if (turn.error) { item(prompts, "error", turn.error); return; }
-      var first = null;
+      prompts.querySelectorAll("audio").forEach(function (a) { a.pause(); a.removeAttribute("autoplay"); });
+      var first = null, before = prompts.querySelectorAll("audio").length;
       turn.prompts.forEach(function (p) {
         var li = item(prompts, p.play ? "play" : "say", p.say || "(enregistrement / recording)");
         if (p.play) {
@@ -104,8 +110,8 @@
         }
       });
       var audios = prompts.querySelectorAll("audio");
-      for (var i = 0; i < audios.length - 1; i++) {
-        (function (a, next) { a.onended = function () { if (next.closest("li")) next.play().catch(function () {}); }; })(audios[i], audios[i + 1]);
+      for (var i = before; i < audios.length - 1; i++) {  // this turn's files, one after another
+        (function (a, next) { a.onended = function () { next.play().catch(function () {}); }; })(audios[i], audios[i + 1]);
       }
       if (first) first.play().catch(function () {});
       action = turn.action || turn.redirect;
