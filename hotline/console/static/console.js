@@ -39,6 +39,9 @@
     var outcomes = ordered(data.outcomes);
     chart("outcomes", "bar", outcomes, [{ label: "Résultats / Outcomes",
           data: outcomes.map(function (k) { return data.outcomes[k]; }), colour: "#16a34a" }]);
+    var topics = ordered(data.topics);
+    chart("topics", "bar", topics, [{ label: "Ouvert / Opened",
+          data: topics.map(function (k) { return data.topics[k]; }), colour: "#0891b2" }]);
     var ends = ordered(data.call_ends);
     chart("call_ends", "bar", ends, [{ label: "Appels / Calls",
           data: ends.map(function (k) { return data.call_ends[k]; }), colour: "#7c3aed" }],
