@@ -130,7 +130,7 @@ def test_an_idle_session_ends(console_app, staff, monkeypatch):
 
     now = time.time()
     for minutes in (29, 58):  # each visit starts the 30 minutes again
-        monkeypatch.setattr(time, "time", lambda: now + minutes * 60)
+        monkeypatch.setattr(time, "time", lambda m=minutes: now + m * 60)
         assert staff.get("/console/").status_code == 200
     monkeypatch.setattr(time, "time", lambda: now + 89 * 60)
     assert staff.get("/console/").status_code == 302
