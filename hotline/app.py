@@ -81,7 +81,8 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         store=store,
         outbox=Outbox(client, config.account_sid, config.auth_token, config.secret,
                       sms_from=config.sms_from,
-                      messaging_service_sid=config.messaging_service_sid),
+                      messaging_service_sid=config.messaging_service_sid,
+                      today=lambda: config.clock().date()),
         directory=directory, speech=speech,
     )
     from .channels import audio, health, sms, voice
@@ -90,4 +91,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(voice.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(audio.bp)
+    from .console import init_console
+
+    init_console(app, overrides)  # /console: off (404) until HOTLINE_CONSOLE_USERS is set
     return app

@@ -1,4 +1,4 @@
-"""The `hotline` command: serve, simulate, content, audio, stats, worker, forget."""
+"""The `hotline` command: serve, simulate, content, audio, stats, console, worker, forget."""
 from __future__ import annotations
 
 import datetime as dt
@@ -251,6 +251,30 @@ def stats(days: int) -> None:
     click.echo(" " * width + "".join(f"{d:%d/%m}".rjust(7) for d in dates))
     for name in sorted(table):
         click.echo(name.ljust(width) + "".join(str(table[name].get(d, "")).rjust(7) for d in dates))
+
+
+@main.group()
+def console() -> None:
+    """The operators' console (/console)."""
+
+
+@console.command("add-user")
+@click.argument("name")
+def console_add_user(name: str) -> None:
+    """Print the HOTLINE_CONSOLE_USERS entry for NAME (a password hash, never the password)."""
+    from .console.auth import user_line
+
+    password = click.prompt("Password", hide_input=True, default="", show_default=False)
+    if click.prompt("Again", hide_input=True, default="", show_default=False) != password:
+        raise click.ClickException("the two passwords differ")
+    if len(password) < 10:
+        raise click.ClickException("use at least 10 characters")
+    try:
+        line = user_line(name, password)
+    except ValueError as error:
+        raise click.ClickException(str(error))
+    click.echo("Add this to HOTLINE_CONSOLE_USERS (entries separated by commas):", err=True)
+    click.echo(line)
 
 
 @main.command()

@@ -17,14 +17,16 @@ Logs carry the code and the message SID, never Twilio's text (it can contain the
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import logging
 import threading
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import requests
 from cryptography.fernet import Fernet
+from redis.exceptions import RedisError
 
 from .redis_conn import real_client
 
@@ -77,13 +79,15 @@ def send_job(sealed_to: str, from_number: str | None, bodies: Sequence[str],
     from .config import Config
 
     config = Config.load()
-    job = get_current_job()
+    job = get_current_job()  # its connection is the hotline's Redis: count there
     start = int(job.meta.get("sent", 0)) if job is not None else 0
+    on_sent = sent_counter(job.connection, lambda: config.clock().date()) if job else None
     try:
         return send_texts(config.account_sid, config.auth_token, config.secret, sealed_to,
                           sender(from_number, config.sms_from, config.messaging_service_sid),
                           bodies, status_callback=status_callback, start=start,
-                          redis_client=job.connection if job is not None else None)
+                          redis_client=job.connection if job is not None else None,
+                          on_sent=on_sent)
     except RetryLater as later:
         if job is not None:
             job.meta["sent"] = later.sent
@@ -94,7 +98,8 @@ def send_job(sealed_to: str, from_number: str | None, bodies: Sequence[str],
 def send_texts(account_sid: str | None, auth_token: str | None, secret: bytes,
                sealed_to: str, from_: dict[str, str] | str, bodies: Sequence[str],
                http_client=None, status_callback: str | None = None, start: int = 0,
-               redis_client: Any = None) -> list[str]:
+               redis_client: Any = None,
+               on_sent: Callable[[str], None] | None = None) -> list[str]:
     """Send each body from `start` on as one message, in order. Returns the message SIDs.
 
     Raises RetryLater when Twilio asks to wait (20429) or fails (5xx, no answer). A refusal
@@ -133,6 +138,8 @@ def send_texts(account_sid: str | None, auth_token: str | None, secret: bytes,
             raise RetryLater(index, None, None) from None
         sids.append(message.sid)
         log.info("SMS part %d/%d sent: %s", index + 1, len(bodies), message.sid)
+        if on_sent is not None:
+            on_sent(bodies[index])
     return sids
 
 
@@ -150,12 +157,28 @@ def _opt_out(secret: bytes, number: str, redis_client: Any) -> None:
         log.warning("could not record a Twilio opt-out: %s", type(error).__name__)
 
 
+def sent_counter(client, today: Callable[[], dt.date]) -> Callable[[str], None]:
+    """Counts each SMS sent (`sms.out.messages`, `sms.out.segments`) in the daily counters."""
+    from .sms_segments import count
+    from .store import Store
+
+    store = Store(client, b"", count_every=0)  # counters only: no person, no secret needed
+
+    def sent(body: str) -> None:
+        try:
+            store.add({"sms.out.messages": 1, "sms.out.segments": count(body).segments}, today())
+        except RedisError:  # the SMS is sent; a lost counter must not look like a failed send
+            log.warning("an SMS sent was not counted (redis unreachable)")
+    return sent
+
+
 class Outbox:
     """Queues SMS copies; knows whether sending is configured at all, and from where."""
 
     def __init__(self, redis_client, account_sid: str | None, auth_token: str | None,
                  secret: bytes, inline: bool | None = None, sms_from: str | None = None,
-                 messaging_service_sid: str | None = None):
+                 messaging_service_sid: str | None = None,
+                 today: Callable[[], dt.date] | None = None):
         self.redis = redis_client
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -165,6 +188,7 @@ class Outbox:
         self.inline = inline  # None: decide by whether an RQ worker listens
         self.inline_intervals = list(INLINE_INTERVALS)
         self.last_thread: threading.Thread | None = None
+        self.today = today or dt.date.today
 
     @property
     def enabled(self) -> bool:
@@ -211,7 +235,8 @@ class Outbox:
             try:
                 send_texts(self.account_sid, self.auth_token, self.secret, sealed, source,
                            bodies, status_callback=status_callback, start=sent,
-                           redis_client=self.redis)
+                           redis_client=self.redis,
+                           on_sent=sent_counter(self.redis, self.today))
                 return
             except RetryLater as later:
                 sent = later.sent

@@ -240,6 +240,16 @@ class Store:
         if due:
             self.flush_counts()
 
+    def add(self, amounts: dict[str, int], today: dt.date | None = None) -> None:
+        """Like `count`, by amounts (the seconds of a call)."""
+        day = today or dt.date.today()
+        with self._counts_lock:
+            for name, n in amounts.items():
+                self._counts[(day, name)] += n
+            due = bool(self._counts) and time.monotonic() - self._counted_at >= self.count_every
+        if due:
+            self.flush_counts()
+
     def flush_counts(self) -> None:
         """Write the counters added up so far (kept for the next try if Redis fails)."""
         with self._counts_lock:  # one thread takes the batch; others add to a new one
@@ -262,6 +272,23 @@ class Store:
     def stats(self, day: dt.date) -> dict[str, int]:
         self.flush_counts()
         return {_s(k): int(v) for k, v in self.redis.hgetall(self.stats_key(day)).items()}
+
+    def stats_range(self, first: dt.date, last: dt.date) -> dict[dt.date, dict[str, int]]:
+        """The daily counters of every day from `first` to `last` (both included), in one
+        pipeline: what the console shows."""
+        self.flush_counts()
+        days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days:
+            pipe.hgetall(self.stats_key(day))
+        return {day: {_s(k): int(v) for k, v in raw.items()}
+                for day, raw in zip(days, pipe.execute())}
+
+    def claim(self, name: str, ttl: int = 24 * 3600) -> bool:
+        """True the first time `name` is claimed within `ttl` seconds (SET NX EX): a
+        status callback Twilio sends again is counted once."""
+        digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+        return bool(self.redis.set(f"{PREFIX}:claim:{digest}", 1, nx=True, ex=ttl))
 
     def allow_outbound(self, pid: str, limit: int, window: int = 3600) -> bool:
         """Count one SMS sent to this person; False past `limit` in the window."""

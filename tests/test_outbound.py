@@ -71,3 +71,11 @@ def test_the_hotline_worker_command_sends_what_the_web_queued(redis_server, redi
     [body] = queue_and_work(redis_server.url, redis_client, monkeypatch)
     assert "To=%2B33612345678" in body and "CPAM+93" in body
     assert Queue(QUEUE, connection=redis_client).count == 0
+    # the worker counts what it sent in the hotline's Redis (today, Paris time)
+    import datetime as dt
+
+    from hotline.config import PARIS
+    from hotline.store import Store
+
+    counters = redis_client.hgetall(Store.stats_key(dt.datetime.now(PARIS).date()))
+    assert counters[b"sms.out.messages"] == b"1" and counters[b"sms.out.segments"] == b"1"

@@ -12,6 +12,7 @@ from ..identity import identify
 from ..sms_segments import count, fold_for_sms, split
 from ..speech import plain
 from .common import check_signature, take_turn, twiml
+from .status import count_sms_status
 
 bp = Blueprint("sms", __name__)
 bp.before_request(check_signature)
@@ -92,4 +93,5 @@ def incoming() -> Response:
 
 @bp.post("/sms/status")
 def status() -> Response:
+    count_sms_status()
     return Response(status=204)

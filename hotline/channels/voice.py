@@ -26,6 +26,7 @@ from ..speech import Part, french_spans, plain
 from ..text import clean
 from .common import base_url, check_signature, take_turn, twiml
 from .sms import sms_texts
+from .status import count_call_status
 
 log = logging.getLogger("hotline.voice")
 bp = Blueprint("voice", __name__)
@@ -298,6 +299,7 @@ def dialed() -> Response:
 
 @bp.post("/voice/status")
 def status() -> Response:
+    count_call_status()
     return Response(status=204)
 
 
