@@ -23,6 +23,7 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 import loadgen  # noqa: E402
 from run import SECRET, TOKEN  # noqa: E402  (the same signed pool as run.py)
+
 from hotline.embedded_redis import EmbeddedRedis  # noqa: E402
 
 HOST = "127.0.0.1:8000"
@@ -70,6 +71,7 @@ def main() -> int:
     try:
         import redis
         from bare_app import create_app as bare
+
         from hotline import create_app
 
         config = {"REDIS_URL": redis_server.url, "TWILIO_AUTH_TOKEN": TOKEN,

@@ -44,6 +44,7 @@ REPO = BENCH.parent
 sys.path[:0] = [str(REPO), str(BENCH)]  # `python bench/run.py` finds hotline and loadgen
 
 import loadgen  # noqa: E402
+
 from hotline.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 
 TOKEN = "bench-auth-token-0123456789abcdef"

@@ -6,8 +6,9 @@ import functools
 import logging
 import os
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import redis
 from flask import Flask
@@ -15,8 +16,8 @@ from flask import Flask
 from .config import Config
 from .content.script import default_script_dir, shared_script
 from .outbound import Outbox
-from .services import Hotline
 from .redis_conn import LazyRedis
+from .services import Hotline
 from .store import Store
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ log = logging.getLogger("hotline")
 
 
 
-def _flush_at_exit(store_ref: "weakref.ref[Store]") -> None:
+def _flush_at_exit(store_ref: weakref.ref[Store]) -> None:
     """At exit (a gunicorn worker stopping too), write the usage counters this process
     still holds."""
     store = store_ref()
@@ -73,8 +74,9 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = config.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
-    store = Store(client, config.secret, count_every=config.stats_every)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+    store = Store(client, config.secret, count_every=config.stats_every)  # type: ignore[arg-type]
     atexit.register(_flush_at_exit, weakref.ref(store))
     app.extensions["hotline"] = Hotline(
         config=config, script=script,

@@ -6,13 +6,27 @@ import datetime as dt
 import io
 import subprocess
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .content import Script
-from .speech import (MANIFEST, MENU_LINE, menu_voices, RECORDINGS, RECORDINGS_INDEX, Unit, file_hash, fresh_recording,
-                     recordings_index, safe_name, speech_units, text_sha, write_json)
+from .speech import (
+    MANIFEST,
+    MENU_LINE,
+    RECORDINGS,
+    RECORDINGS_INDEX,
+    Unit,
+    file_hash,
+    fresh_recording,
+    menu_voices,
+    recordings_index,
+    safe_name,
+    speech_units,
+    text_sha,
+    write_json,
+)
 from .tts import ENGINES, EngineUnavailable, duration_seconds, phone_format
 
 AUDIO_SUFFIXES = (".wav", ".mp3")
@@ -43,11 +57,11 @@ def choose_engine(script: Script, lang: str, offline: bool) -> tuple[Any, str | 
     return None, None
 
 
-def choose_menu_engine(script: Script, lang: str, offline: bool):
+def choose_menu_engine(script: Script, lang: str, offline: bool) -> tuple[Any, str | None]:
     """For a language with no voice: the engine and voice of its language-menu line."""
     voices = menu_voices(script).get(lang, {})
     for name in ("gtts", "espeak"):
-        engine = ENGINES[name]()
+        engine: Any = ENGINES[name]()
         if name in voices and (engine.offline or not offline):
             if name == "espeak" and not engine.binary:
                 continue

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -176,6 +178,7 @@ def audio_build(offline: bool, langs: tuple[str, ...]) -> None:
     except ValueError as error:
         raise click.ClickException(str(error))
     total = sum(len(speech_units(script, code, today)) for code in wanted)
+    bar: Any
     with click.progressbar(length=total, label="Rendering prompts", file=sys.stderr) as bar:
         report = build(script, config.audio_dir, today, offline=offline, langs=wanted,
                        progress=lambda lang, unit: bar.update(1))
@@ -206,7 +209,8 @@ def audio_import(lang: str, folder: str) -> None:
 
     config = Config.load()
     try:
-        taken = import_recordings(load_script(config.scripts_dir), config.audio_dir, lang, folder)
+        taken = import_recordings(load_script(config.scripts_dir), config.audio_dir, lang,
+                                  Path(folder))
     except (ValueError, RuntimeError) as error:
         raise click.ClickException(str(error))
     click.echo(f"imported {len(taken)} recording(s) for {lang}; run `hotline audio build` "
@@ -230,8 +234,8 @@ def audio_script(lang: str) -> None:
 @click.option("--days", default=7, show_default=True, type=int)
 def stats(days: int) -> None:
     """Daily usage: messages, calls, topics opened, outcomes, languages (no person in it)."""
-    from .redis_conn import redis_client
     from .config import Config
+    from .redis_conn import redis_client
     from .store import Store
 
     config = Config.load()
@@ -239,7 +243,7 @@ def stats(days: int) -> None:
         raise click.ClickException("set REDIS_URL to the hotline's Redis")
     store = Store(redis_client(config.redis_url), config.secret)
     today = config.clock().date()
-    table = {}
+    table: dict[str, dict[dt.date, int]] = {}
     dates = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
     for day in dates:
         for name, value in store.stats(day).items():
@@ -287,9 +291,9 @@ def worker(burst: bool, simple: bool) -> None:
     (redis+sentinel:// included)."""
     from rq import SimpleWorker, Worker
 
-    from .redis_conn import redis_client
     from .config import Config
     from .outbound import QUEUE
+    from .redis_conn import redis_client
 
     config = Config.load()
     if not config.redis_url:
@@ -313,8 +317,8 @@ def worker(burst: bool, simple: bool) -> None:
 @click.argument("number")
 def forget(number: str) -> None:
     """Erase everything kept about a phone number (language, opt-out, conversations)."""
-    from .redis_conn import redis_client
     from .config import Config
+    from .redis_conn import redis_client
     from .store import Store
 
     config = Config.load()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 log = logging.getLogger("hotline")
@@ -43,7 +44,7 @@ class Config:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(PARIS))
 
     @classmethod
-    def load(cls, overrides: Mapping[str, Any] | None = None) -> "Config":
+    def load(cls, overrides: Mapping[str, Any] | None = None) -> Config:
         values = dict(os.environ)
         values.update(overrides or {})
         secret = values.get("HOTLINE_SECRET") or ""

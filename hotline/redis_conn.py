@@ -4,10 +4,12 @@ The web app (through `Store`), the RQ queue and the command line all get their c
 """
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 
 
-def redis_client(url: str) -> "redis.Redis":
+def redis_client(url: str) -> Any:  # redis.Redis or RedisCluster: the store needs either
     """A Redis client for REDIS_URL, with short timeouts: a webhook must answer well within
     Twilio's 15 s.
 
@@ -38,8 +40,8 @@ def redis_client(url: str) -> "redis.Redis":
 
     userinfo, _, hosts = parts.netloc.rpartition("@")
     username, _, password = userinfo.partition(":")
-    options = dict(timeouts, username=unquote(username) or None,
-                   password=unquote(password) or None)
+    options: dict[str, Any] = dict(timeouts, username=unquote(username) or None,
+                                   password=unquote(password) or None)
     if base == "rediss":
         options["ssl"] = True
     default_port = 26379 if mode == "sentinel" else 6379
@@ -74,7 +76,7 @@ class LazyRedis:
 
     def __init__(self, url: str):
         self.url = url
-        self._client = None
+        self._client: Any = None
 
     def get(self):
         """The real client (made now if it is not yet)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import xml.etree.ElementTree as ET
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from twilio.request_validator import RequestValidator
@@ -87,7 +87,7 @@ def call_session(transport, number: str, lines: Iterable[str], echo: Callable[[s
         if keys is None or keys.strip().lower() == "hangup":
             echo("(you hang up)")
             return
-        action = urlsplit(gather.get("action"))
+        action = urlsplit(str(gather.get("action") or ""))
         path = action.path + ("?" + action.query if action.query else "")
         data = dict(params)
         if keys.strip():

@@ -18,19 +18,20 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any
 
-from .content import Script
+from .content import Script, rules
 from .content.script import REFERENCE_LANG
-from .content import rules
+from .text import PLACEHOLDER as _PLACEHOLDER
 
 log = logging.getLogger("hotline.speech")
 MANIFEST = "manifest.json"
 RECORDINGS = "recordings"
 RECORDINGS_INDEX = "recordings/index.json"
-from .text import PLACEHOLDER as _PLACEHOLDER
+
 _WORDS = re.compile(r"[^\W_]", re.UNICODE)
 
 
@@ -180,7 +181,7 @@ class Speech:
         self.today = today
         self.by_text: dict[tuple[str, str], str] = {}
         self.entries: list[dict] = []
-        self._seconds: dict[tuple[str, str], float | None] = {}
+        self._seconds: dict[tuple[Any, Any], Any] = {}
         manifest = self.audio_dir / MANIFEST
         if enabled and manifest.exists():
             try:

@@ -8,16 +8,17 @@ Redis Cluster. Sessions and cached answers expire after 30 minutes of silence; p
 from __future__ import annotations
 
 import collections
-import enum
 import datetime as dt
+import enum
 import hashlib
 import hmac
 import json
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
@@ -124,7 +125,7 @@ def pseudonym(secret: bytes, phone: str) -> str:
 
 
 class Store:
-    def __init__(self, client: "redis.Redis", secret: bytes, session_ttl: int = SESSION_TTL,
+    def __init__(self, client: redis.Redis, secret: bytes, session_ttl: int = SESSION_TTL,
                  count_every: float = 1.0):
         self.redis = client
         self.secret = secret
@@ -132,8 +133,8 @@ class Store:
         self.count_every = count_every
         self._counts: collections.Counter = collections.Counter()
         self._counted_at = time.monotonic()
-        self._load_script = None
-        self._save_script = None
+        self._load_script: Any = None
+        self._save_script: Any = None
         self._counts_lock = threading.Lock()  # gthread workers share this store
 
     def pid(self, phone: str) -> str:

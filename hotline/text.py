@@ -46,7 +46,8 @@ def as_key(text: str) -> str | None:
     return None
 
 
-_NUMBER = re.compile(r"^\s*(\d{1,3}(?:[ .\u202f\u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?\s*(?:€|E|EUR|EUROS?)?\s*(?:/\s*MOIS|PAR MOIS|A MONTH|PER MONTH|/\s*MONTH)?\s*$")
+_NUMBER = re.compile(r"^\s*(\d{1,3}(?:[ .\u202f\u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?\s*"
+                     r"(?:€|E|EUR|EUROS?)?\s*(?:/\s*MOIS|PAR MOIS|A MONTH|PER MONTH|/\s*MONTH)?\s*$")
 
 
 def as_number(text: str) -> int | None:

@@ -57,7 +57,9 @@ def test_second_build_renders_nothing_and_a_changed_text_renders_one(tmp_path, s
     again = build(script, tmp_path / "audio", TODAY, offline=True, langs=["en"])
     assert again.rendered == 0 and again.removed == 0 and again.kept > 50
     en = scripts / "messages" / "en.yaml"
-    en.write_text(en.read_text().replace("Thank you for calling. You can call again at any time. Goodbye.", "Thank you for calling. Goodbye."))
+    en.write_text(en.read_text().replace(
+        "Thank you for calling. You can call again at any time. Goodbye.",
+        "Thank you for calling. Goodbye."))
     changed = build(load_script(scripts), tmp_path / "audio", TODAY, offline=True, langs=["en"])
     assert changed.rendered == 1 and changed.removed == 1
 

@@ -28,7 +28,7 @@ def test_conversation(make_app, path):
     client = make_app(CLOCK=lambda: paris(day.year, day.month, day.day)).test_client()
     texter, caller = Texter(client, TOKEN), Caller(client, TOKEN)
     heard = ""
-    for number, line in enumerate(lines, 1):
+    for line in lines:
         where = f"{path.name}: {line!r}"
         if line.startswith(("channel:", "date:")):
             continue

@@ -83,6 +83,7 @@ def test_module_uses_standard_library_only():
             elif isinstance(node, ast.ImportFrom) and not node.level:
                 imported.add((node.module or "").split(".")[0])
     assert imported <= {"__future__", "csv", "math", "pathlib", "re", "dataclasses", "typing",
+                        "collections",
                         "unicodedata"}
 
 
@@ -105,7 +106,8 @@ def test_same_answer_object_every_time(directory):
 # (postcode, main town, département, caisse name, start of the address in cpam.csv)
 REGIONS = [
     # Île-de-France
-    ("93200", "Saint-Denis", "93", "CPAM de la Seine-Saint-Denis", "CPAM 93 - CS 60300 - 93018 BOBIGNY Cedex"),
+    ("93200", "Saint-Denis", "93", "CPAM de la Seine-Saint-Denis",
+     "CPAM 93 - CS 60300 - 93018 BOBIGNY Cedex"),
     # Auvergne-Rhône-Alpes
     ("69001", "Lyon 1er Arrondissement", "69", "CPAM du Rhône", "69907 LYON Cedex 20"),
     # Bourgogne-Franche-Comté

@@ -5,8 +5,7 @@ import datetime as dt
 
 import pytest
 
-from hotline.content import load_script
-from hotline.content import rules
+from hotline.content import load_script, rules
 from hotline.dialogue.engine import step
 from hotline.dialogue.model import Input, Session, World
 from hotline.text import as_key, as_number, as_postcode, clean, fold

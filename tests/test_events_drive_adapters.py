@@ -10,8 +10,8 @@ import responses as rsps
 
 from hotline.store import Store
 
-from .conftest import TOKEN, paris
-from .harness import Caller, Texter
+from .conftest import TOKEN
+from .harness import Caller
 
 DAY = dt.date(2026, 11, 27)
 MESSAGES_URL = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + "/Messages.json"

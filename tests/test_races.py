@@ -33,7 +33,7 @@ def together(*actions):
         barrier.wait()
         try:
             results[i] = action()
-        except BaseException as error:  # noqa: BLE001 - re-raised in the test's thread
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]

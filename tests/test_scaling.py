@@ -24,9 +24,9 @@ import pytest
 import redis
 
 from hotline import create_app
-from hotline.redis_conn import redis_client as make_client
 from hotline.content import load_script
 from hotline.embedded_redis import EmbeddedRedis, free_port
+from hotline.redis_conn import redis_client as make_client
 from hotline.sms_segments import fold_for_sms
 from hotline.store import Store
 

@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from hotline.dialogue.model import Session
-from hotline.store import ANSWER_TTL, CLAIM_TTL, SESSION_TTL, Saved, Store
+from hotline.store import ANSWER_TTL, CLAIM_TTL, SESSION_TTL, Store
 
 DAY = dt.date(2026, 11, 27)
 
@@ -85,13 +85,13 @@ def test_counters_are_added_up_and_written_in_one_batch(store, redis_client):
     sent = commands_sent(redis_client, store.flush_counts)
     assert sent == ["expire", "hincrby", "hincrby"]
     assert store.stats(DAY) == {"sms.text": 5, "lang.fr": 5}
-    assert 0 < redis_client.ttl(Store.stats_key(DAY))
+    assert redis_client.ttl(Store.stats_key(DAY)) > 0
 
 
 def test_counters_survive_a_failed_write(redis_server, redis_client):
     # a closed port that fails at once: no retries to wait for (redis-py retries by default)
-    from redis.retry import Retry
     from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     dead = redis.Redis(port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
     broken = Store(dead, b"secret", count_every=0)
@@ -133,7 +133,7 @@ def test_counters_added_from_many_threads_are_written_once_each(redis_client):
         try:
             for _ in range(500):
                 store.count(["sms.text"], DAY)
-        except Exception as error:  # noqa: BLE001 - any error is the failure looked for
+        except Exception as error:
             errors.append(error)
 
     interval = sys.getswitchinterval()

@@ -1,8 +1,8 @@
 """Conversations by phone call, through the signed /voice webhooks and a real Redis."""
 from __future__ import annotations
 
-from .harness import Caller, post
 from .conftest import TOKEN
+from .harness import Caller, post
 
 
 def test_first_call_offers_each_voiced_language_in_its_own_language(caller):

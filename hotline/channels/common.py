@@ -4,19 +4,19 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit
-from typing import Callable
 
 from flask import Response, request
 from redis.exceptions import RedisError
 from twilio.request_validator import RequestValidator, compare
 
-from ..services import Hotline, hotline
 from ..dialogue.engine import step
 from ..dialogue.events import Event
-from ..dialogue.model import Input, Reply, Session, World
+from ..dialogue.model import Channel, Input, Reply, Session, World
 from ..identity import Identity
+from ..services import Hotline, hotline
 from ..store import Saved
 
 log = logging.getLogger("hotline.channels")
@@ -94,7 +94,7 @@ def usage_counters(channel: str, input: Input, events: list[Event]) -> list[str]
     return [f"{channel}.{input.kind}", *(name for e in events for name in e.counters())]
 
 
-def take_turn(channel: str, who: Identity, event: Input, request_id: str | None,
+def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | None,
               render: Render,
               fallback: Callable[[Session], Session] = lambda s: s,
               after: Callable[[Hotline, Session, list[Event]], None] | None = None,

@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from ..services import hotline
 from ..dialogue.events import Event
 from ..dialogue.model import Input, Reply, Say, Session
-from ..text import clean
 from ..identity import identify
+from ..services import hotline
 from ..sms_segments import count, fold_for_sms, split
 from ..speech import plain
+from ..text import clean
 from .common import check_signature, take_turn, twiml
 from .status import count_sms_status
 

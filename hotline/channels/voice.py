@@ -75,7 +75,7 @@ def _one_digit(hl: Hotline, session: Session, reply: Reply) -> bool:
     if reply.expect is None or reply.expect.kind != "number":
         return False
     node = hl.script.node(session.node)
-    return isinstance(node, NumberNode) and 0 <= node.min and node.max <= 9
+    return isinstance(node, NumberNode) and node.min >= 0 and node.max <= 9
 
 
 def build_voice(hl: Hotline, lang: str, reply: Reply, one_digit: bool = False,

@@ -12,8 +12,8 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from flask import Flask, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -52,7 +52,7 @@ class Settings:
     _dummy_hash: str = field(default="", repr=False)
 
     @classmethod
-    def load(cls, values: Mapping[str, str], secret: bytes) -> "Settings":
+    def load(cls, values: Mapping[str, str], secret: bytes) -> Settings:
         idle = int(values.get("HOTLINE_CONSOLE_IDLE_MINUTES") or 30)
         return cls(users=parse_users(values.get("HOTLINE_CONSOLE_USERS")), secret=secret,
                    idle_seconds=max(idle, 1) * 60)
@@ -87,7 +87,7 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
     """Sessions only under /console (webhooks never read or set a cookie); Secure when
     the console is served over HTTPS."""
 
-    def open_session(self, app: Flask, request):  # type: ignore[override]
+    def open_session(self, app: Flask, request):
         if not request.path.startswith("/console"):
             return None  # a null session: nothing to parse, nothing to set
         return super().open_session(app, request)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import scriptview
 

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from twilio.request_validator import RequestValidator
 
-from ..services import hotline
 from ..channels.common import base_url
+from ..services import hotline
 
 HOTLINE_NUMBER = "+33100000000"  # the `To` of test traffic: no real line is involved
 

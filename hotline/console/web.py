@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -159,9 +160,10 @@ def export_csv() -> Response:
 def _flow_svg() -> str:
     usage, hl = _usage()
     counts = {k: v for k, v in usage.by_suffix("node.").items()}
+    query: dict[str, Any] = request.args.to_dict()
     source = flow.dot_source(hl.script, counts,
                              lambda node_id: url_for("console.node_page", node_id=node_id,
-                                                     **request.args.to_dict()))
+                                                     **query))
     return flow.render_svg(source)
 
 

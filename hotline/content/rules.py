@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def in_force(entries: list[Mapping[str, Any]], today: dt.date) -> Mapping[str, Any]:
@@ -148,7 +149,8 @@ def value_of(term: Any, facts: Mapping[str, Any]) -> Any:
 
 
 def holds(condition: Any, facts: Mapping[str, Any]) -> bool:
-    """A condition is `[fact, op, value]` (value literal or `$fact`), or `{all: [...]}` / `{any: [...]}` of conditions."""
+    """A condition is `[fact, op, value]` (value literal or `$fact`), or `{all: [...]}` /
+    `{any: [...]}` of conditions."""
     if isinstance(condition, Mapping):
         if "all" in condition:
             return all(holds(c, facts) for c in condition["all"])

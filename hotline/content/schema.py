@@ -16,8 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 # -- YAML with lines and without silent duplicates ---------------------------------------
 
@@ -186,7 +193,8 @@ class AnyOf(BaseModel):
     any: list[Condition]
 
 
-Condition = Union[Comparison, AllOf, AnyOf]
+# Union, not `|`: AllOf and AnyOf refer to Condition before it exists
+Condition = Union[Comparison, AllOf, AnyOf]  # noqa: UP007
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 
@@ -411,9 +419,9 @@ class ResumeNode(Prompted):
     type: Literal["resume"]
 
 
-Node = Annotated[Union[LanguageNode, MenuNode, QuestionNode, NumberNode, BranchNode,
-                       OutcomeNode, AnswerNode, PostcodeNode, CaisseNode, ComedeNode,
-                       ResumeNode], Field(discriminator="type")]
+Node = Annotated[LanguageNode | MenuNode | QuestionNode | NumberNode | BranchNode | OutcomeNode
+                 | AnswerNode | PostcodeNode | CaisseNode | ComedeNode | ResumeNode,
+                 Field(discriminator="type")]
 NODE_MODELS: dict[str, type[NodeBase]] = {
     "language": LanguageNode, "menu": MenuNode, "question": QuestionNode,
     "number": NumberNode, "branch": BranchNode, "outcome": OutcomeNode, "answer": AnswerNode,
@@ -446,7 +454,7 @@ class MessageSpec(Strict):
     budget: Annotated[int, Field(ge=1, le=10)] | None = None  # SMS segments, its own
 
 
-Word = Union[str, int]
+Word = str | int
 
 
 def _no_booleans(value: Any) -> Any:
@@ -465,7 +473,7 @@ class MessageFile(Strict):
     commands: dict[str, list[Word]] = Field(default_factory=dict)
     yes: list[Word] = Field(default_factory=list, alias="yes")
     no: list[Word] = Field(default_factory=list, alias="no")
-    messages: dict[str, Union[MessageSpec, str]]
+    messages: dict[str, MessageSpec | str]
 
     _words = field_validator("commands", "yes", "no", mode="before")(_no_booleans)
 

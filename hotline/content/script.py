@@ -16,8 +16,7 @@ from typing import Any
 
 from ..text import fill, fold, placeholders
 from . import schema
-from .schema import (AnswerNode, BranchNode, Fault, NodeBase, NumberNode, OutcomeNode,
-                     QuestionNode)
+from .schema import AnswerNode, Fault, NodeBase, NumberNode, OutcomeNode, QuestionNode
 
 REFERENCE_LANG = "fr"
 
@@ -335,8 +334,8 @@ def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fau
         mfile, raw = read(name, schema.MessageFile)
         if mfile is None:
             if raw is not None:
-                for key in (k for k in raw if isinstance(k, bool)):
-                    faults.at(name, raw.lines.get(key), f"write the key {str(key).lower()!r} "
+                for flag in (k for k in raw if isinstance(k, bool)):
+                    faults.at(name, raw.lines.get(flag), f"write the key {str(flag).lower()!r} "
                               f"in quotes (\"yes\": ...): YAML reads it as true/false")
             continue
         if mfile.language != code:

@@ -12,8 +12,7 @@ import dataclasses
 
 from ..content import rules
 from ..content.code_messages import M
-from ..content.schema import (BranchNode, NodeBase, NumberNode, OutcomeNode, PostcodeNode,
-                              condition_as_data)
+from ..content.schema import BranchNode, NodeBase, NumberNode, OutcomeNode, PostcodeNode, condition_as_data
 from ..content.script import Script
 from . import nodes, words
 from .events import ConversationStarted, Event, InputNotUnderstood, NodeEntered, OutcomeReached

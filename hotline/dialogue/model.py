@@ -41,7 +41,7 @@ class Session:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, lang: str | None = None,
-                  opted_out: bool = False) -> "Session":
+                  opted_out: bool = False) -> Session:
         data = data or {}
         return cls(
             lang=lang,

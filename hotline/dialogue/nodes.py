@@ -6,14 +6,29 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from ..content.code_messages import M, POSTCODE_STATUS
 from ..content import rules
-from ..content.schema import (CaisseNode, ComedeNode, LanguageNode, NodeBase, NumberNode,
-                              OutcomeNode, PostcodeNode, QuestionNode, WithOptions,
-                              condition_as_data)
+from ..content.code_messages import POSTCODE_STATUS, M
+from ..content.schema import (
+    CaisseNode,
+    ComedeNode,
+    LanguageNode,
+    NodeBase,
+    NumberNode,
+    OutcomeNode,
+    PostcodeNode,
+    QuestionNode,
+    WithOptions,
+    condition_as_data,
+)
 from ..text import as_key, as_number
-from .events import (CopyRequested, DialRequested, InputNotUnderstood, LanguageChanged,
-                     PostcodeFound, QuestionAnswered)
+from .events import (
+    CopyRequested,
+    DialRequested,
+    InputNotUnderstood,
+    LanguageChanged,
+    PostcodeFound,
+    QuestionAnswered,
+)
 from .model import Reply, Say
 
 if TYPE_CHECKING:
