@@ -9,11 +9,10 @@ import re
 
 import pytest
 
-from hotline.content import load_script
+from hotline.content import load_script, rules
 from hotline.content.check import check
 from hotline.content.freshness import parameter_freshness, valid_until
 from hotline.content.translations import export_csv
-from hotline.content import rules
 from hotline.dialogue.engine import step
 from hotline.dialogue.model import Input, Session, World
 

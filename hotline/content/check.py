@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
-
 from pathlib import Path
 
 from ..sms_segments import count, fold_for_sms

@@ -18,8 +18,18 @@ from dataclasses import dataclass, field
 from ..text import fill
 from . import rules
 from .code_messages import M
-from .schema import (AnswerNode, BranchNode, CaisseNode, ComedeNode, LanguageNode, NodeBase,
-                     NumberNode, OutcomeNode, PostcodeNode, WithOptions)
+from .schema import (
+    AnswerNode,
+    BranchNode,
+    CaisseNode,
+    ComedeNode,
+    LanguageNode,
+    NodeBase,
+    NumberNode,
+    OutcomeNode,
+    PostcodeNode,
+    WithOptions,
+)
 from .script import Script
 
 # Values said inside messages, as long as typical ones (a caisse, a Comede centre)
