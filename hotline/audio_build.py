@@ -6,7 +6,7 @@ import datetime as dt
 import io
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,19 +47,15 @@ class BuildReport:
 
 def choose_engine(script: Script, lang: str, offline: bool) -> tuple[Any, str | None]:
     """The first engine the language has a voice in (gTTS first unless offline)."""
-    voices = script.languages[lang].tts
-    for name in ("gtts", "espeak"):
-        engine: Any = ENGINES[name]()
-        if name in voices and (engine.offline or not offline):
-            if name == "espeak" and not engine.binary:
-                continue
-            return engine, voices[name]
-    return None, None
+    return _first_engine(script.languages[lang].tts, offline)
 
 
 def choose_menu_engine(script: Script, lang: str, offline: bool) -> tuple[Any, str | None]:
     """For a language with no voice: the engine and voice of its language-menu line."""
-    voices = menu_voices(script).get(lang, {})
+    return _first_engine(menu_voices(script).get(lang, {}), offline)
+
+
+def _first_engine(voices: Mapping[str, str], offline: bool) -> tuple[Any, str | None]:
     for name in ("gtts", "espeak"):
         engine: Any = ENGINES[name]()
         if name in voices and (engine.offline or not offline):
