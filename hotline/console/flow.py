@@ -20,7 +20,7 @@ STYLE = {  # type -> dot attributes: plain shapes and soft colours, readable whe
     "answer": 'shape=note style="filled" fillcolor="#dcfce7"',
 }
 DEFAULT_STYLE = 'shape=box style="rounded,filled" fillcolor="#ede9fe"'
-SECTION_LABELS = {"menus": "Menus", "quiz": "Questionnaire", "directory": "Addresses"}
+SECTION_LABELS = {"menus": "Menus", "questionnaire": "Questionnaire", "directory": "Addresses"}  # by flow name
 
 
 class FlowError(Exception):
