@@ -20,7 +20,8 @@ STYLE = {  # type -> dot attributes: plain shapes and soft colours, readable whe
     "answer": 'shape=note style="filled" fillcolor="#dcfce7"',
 }
 DEFAULT_STYLE = 'shape=box style="rounded,filled" fillcolor="#ede9fe"'
-SECTION_LABELS = {"menus": "Menus", "questionnaire": "Questionnaire", "directory": "Addresses"}  # by flow name
+# the clusters, by flow name
+SECTION_LABELS = {"menus": "Menus", "questionnaire": "Questionnaire", "directory": "Addresses"}
 
 
 class FlowError(Exception):
