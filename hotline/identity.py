@@ -43,32 +43,38 @@ class Identity:
 def normalise(raw: str | None) -> str | None:
     """`From` as one stable key: E.164 for a phone number, `client:name` for a Twilio
     Client; None for a withheld or meaningless value."""
-    value = (raw or "").strip()
-    if not value or value.lower() in WITHHELD:
-        return None
-    if value.lower().startswith("client:"):
-        name = "client:" + value[len("client:"):]
-        return name if _CLIENT.fullmatch(name) else None
-    number = _parse(value)
-    if number is None:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return _read(raw)[0]
 
 
 def is_mobile(key: str | None) -> bool:
     """Whether an SMS can be sent to this number: a mobile (or a number that may be one)."""
-    number = _parse(key or "") if key and not key.startswith("client:") else None
-    return number is not None and phonenumbers.is_valid_number(number) and \
-        phonenumbers.number_type(number) in _MOBILE
+    return _read(key)[1]
 
 
 def identify(raw: str | None, call_sid: str | None = None) -> Identity:
     """The person behind a webhook's `From`; `call_sid` scopes a withheld caller's state."""
-    key = normalise(raw)
+    key, mobile = _read(raw)
     if key is not None:
-        return Identity(key=key, state_key=key, mobile=is_mobile(key))
+        return Identity(key=key, state_key=key, mobile=mobile)
     sid = (call_sid or "").strip()
     return Identity(key=None, state_key=f"withheld-call:{sid}" if sid else None)
+
+
+def _read(raw: str | None) -> tuple[str | None, bool]:
+    """The key of a `From` and whether it is a mobile number, parsed once (a webhook's
+    costliest step after the signature)."""
+    value = (raw or "").strip()
+    if not value or value.lower() in WITHHELD:
+        return None, False
+    if value.lower().startswith("client:"):
+        name = "client:" + value[len("client:"):]
+        return (name if _CLIENT.fullmatch(name) else None), False
+    number = _parse(value)
+    if number is None:
+        return None, False
+    mobile = phonenumbers.is_valid_number(number) and \
+        phonenumbers.number_type(number) in _MOBILE
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), mobile
 
 
 def _parse(value: str) -> phonenumbers.PhoneNumber | None:

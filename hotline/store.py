@@ -13,6 +13,7 @@ import enum
 import hashlib
 import hmac
 import json
+import re
 import logging
 import threading
 import time
@@ -116,11 +117,18 @@ class Saved(enum.Enum):
     CONFLICT = -1  # the person's state changed since it was loaded: nothing written
 
 
+# E.164 as identity.py writes it, a named client, a withheld call's state key
+_KEYED = re.compile(r"\+[1-9][0-9]{6,14}|client:\S+|withheld-call:\S+")
+
+
 def pseudonym(secret: bytes, phone: str) -> str:
     """A stable stand-in for a person: HMAC-SHA256 with HOTLINE_SECRET, 32 hex chars, of
     the whole `From` normalised (E.164, `client:name`; see identity.py), or of the state key
     of a withheld caller's call."""
-    key = normalise(phone) or (phone or "")
+    if _KEYED.fullmatch(phone or ""):  # already a key (identity.py made it): as it is
+        key = phone
+    else:
+        key = normalise(phone) or (phone or "")
     return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()[:32]
 
 
