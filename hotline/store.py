@@ -13,8 +13,8 @@ import enum
 import hashlib
 import hmac
 import json
-import re
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterable
