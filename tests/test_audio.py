@@ -14,6 +14,7 @@ import responses as rsps
 
 from hotline.audio_build import build, import_recordings, recording_script
 from hotline.content import load_script
+from hotline.content.script import shared_script
 from hotline.speech import Speech
 from hotline.tts import duration_seconds
 
@@ -28,14 +29,14 @@ needs_espeak = pytest.mark.skipif(not shutil.which("espeak-ng") or not shutil.wh
 @pytest.fixture
 def scripts(tmp_path):
     folder = tmp_path / "ivr_scripts"
-    shutil.copytree(load_script().root, folder)
+    shutil.copytree(shared_script().root, folder)
     return folder
 
 
 @needs_espeak
 @pytest.mark.slow
 def test_offline_build_renders_real_audio_of_plausible_length(tmp_path):
-    script = load_script()
+    script = shared_script()
     report = build(script, tmp_path, TODAY, offline=True, langs=["fr", "en"])
     assert report.rendered > 100 and not report.failed
     manifest = json.loads((tmp_path / "manifest.json").read_text())["prompts"]
@@ -124,11 +125,11 @@ def test_unknown_recording_names_are_refused(tmp_path):
     (tmp_path / "v").mkdir()
     (tmp_path / "v" / "nonsense.wav").write_bytes(b"RIFF")
     with pytest.raises(ValueError, match="no spoken prompt"):
-        import_recordings(load_script(), tmp_path / "audio", "fr", tmp_path / "v")
+        import_recordings(shared_script(), tmp_path / "audio", "fr", tmp_path / "v")
 
 
 def test_recording_script_lists_what_to_read():
-    lines = recording_script(load_script(), "fr").splitlines()
+    lines = recording_script(shared_script(), "fr").splitlines()
     assert lines[0] == "file name,text to read"
     assert any(l.startswith("invalid.wav,") for l in lines)
 
@@ -136,7 +137,7 @@ def test_recording_script_lists_what_to_read():
 @needs_espeak
 @pytest.mark.slow
 def test_calls_play_the_rendered_file_and_say_what_has_values(make_app, tmp_path):
-    build(load_script(), tmp_path, TODAY, offline=True, langs=["fr"])
+    build(shared_script(), tmp_path, TODAY, offline=True, langs=["fr"])
     app = make_app(HOTLINE_AUDIO_DIR=str(tmp_path))
     caller = Caller(app.test_client(), TOKEN)
     caller.call()
@@ -155,7 +156,7 @@ def test_calls_play_the_rendered_file_and_say_what_has_values(make_app, tmp_path
 @needs_espeak
 @pytest.mark.slow
 def test_hotline_audio_0_says_everything(make_app, tmp_path):
-    build(load_script(), tmp_path, TODAY, offline=True, langs=["fr"])
+    build(shared_script(), tmp_path, TODAY, offline=True, langs=["fr"])
     caller = Caller(make_app(HOTLINE_AUDIO_DIR=str(tmp_path), HOTLINE_AUDIO="0").test_client(), TOKEN)
     caller.call()
     turn = caller.press("1")
@@ -183,7 +184,7 @@ def test_audio_route_caches_and_refuses_path_tricks(make_app, tmp_path):
 @needs_espeak
 @pytest.mark.slow
 def test_dari_is_offered_by_voice_once_its_audio_is_built(make_app, tmp_path):
-    script = load_script()
+    script = shared_script()
     report = build(script, tmp_path, TODAY, offline=True, langs=["fa"])
     assert report.rendered > 50 and not report.failed
     app = make_app(HOTLINE_AUDIO_DIR=str(tmp_path))

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
-from hotline.content import load_script
+from hotline.content.script import shared_script
 from hotline.embedded_redis import EmbeddedRedis, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def test_simulate_call_by_keypad(redis_server):
 def test_content_check_passes_and_fails_on_a_fault(tmp_path):
     assert run(["content", "check"]).exit_code == 0
     broken = tmp_path / "ivr_scripts"
-    shutil.copytree(load_script().root, broken)
+    shutil.copytree(shared_script().root, broken)
     uk = broken / "messages" / "uk.yaml"
     uk.write_text(uk.read_text().replace("{ceiling_month}", "870", 1))
     result = run(["content", "check"], env={"HOTLINE_SCRIPTS": str(broken)})

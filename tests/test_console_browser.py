@@ -15,6 +15,7 @@ from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from hotline.console import scriptview
+from hotline.content.script import shared_script
 
 from .test_console import PASSWORD, USERS, produce_traffic
 
@@ -46,10 +47,9 @@ def audio_dir(tmp_path_factory):
     import datetime as dt
 
     from hotline.audio_build import build
-    from hotline.content import load_script
 
     folder = tmp_path_factory.mktemp("audio")
-    build(load_script(), folder, dt.date(2026, 11, 27), offline=True, langs=["fr"])
+    build(shared_script(), folder, dt.date(2026, 11, 27), offline=True, langs=["fr"])
     return folder
 
 

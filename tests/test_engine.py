@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from hotline.content import load_script, rules
+from hotline.content import rules
+from hotline.content.script import shared_script
 from hotline.dialogue.engine import step
 from hotline.dialogue.model import Input, Session, World
 from hotline.text import as_key, as_number, as_postcode, clean, fold
@@ -13,7 +14,7 @@ from hotline.text import as_key, as_number, as_postcode, clean, fold
 
 @pytest.fixture(scope="module")
 def script():
-    return load_script()
+    return shared_script()
 
 
 WORLD = World(today=dt.date(2026, 11, 27), voice_languages=("fr", "en"))
@@ -99,7 +100,7 @@ def test_keys_postcodes_and_folding():
 
 
 def test_ceilings_follow_the_coefficients_and_the_date():
-    params = load_script().parameters
+    params = shared_script().parameters
     spring = rules.ceilings(params, "metro", 1, dt.date(2026, 3, 31))
     april = rules.ceilings(params, "metro", 1, dt.date(2026, 4, 1))
     assert spring["ceiling_free_year"] == 10339 and spring["ceiling_confirmed"]

@@ -24,7 +24,7 @@ import pytest
 import redis
 
 from hotline import create_app
-from hotline.content import load_script
+from hotline.content.script import shared_script
 from hotline.embedded_redis import EmbeddedRedis, free_port
 from hotline.redis_conn import redis_client as make_client
 from hotline.sms_segments import fold_for_sms
@@ -35,7 +35,7 @@ from .harness import HOTLINE_NUMBER, Caller, Texter, read_turn, sign
 from .twiml_check import parse
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = load_script()
+SCRIPT = shared_script()
 # RULES.md scenario 11: metropolitan France, no child, no papers, > 3 months, 1 person,
 # 700 EUR a month -> AME. Q3's answer ("4", no papers) is kept only in the session: if a
 # turn on the other server lost it, the outcome could not be AME.

@@ -11,9 +11,10 @@ import pytest
 
 from hotline.content import load_script
 from hotline.content.check import check, format_report
+from hotline.content.script import shared_script
 from hotline.content.translations import export_csv, import_csv
 
-SCRIPT = load_script()
+SCRIPT = shared_script()
 SCRIPTS = {"ar": "ARABIC", "fa": "ARABIC", "ps": "ARABIC", "ti": "ETHIOPIC",
            "ru": "CYRILLIC", "uk": "CYRILLIC", "fr": "LATIN", "en": "LATIN"}
 

@@ -10,7 +10,7 @@ import pytest
 import responses as rsps
 
 from hotline.audio_build import build
-from hotline.content import load_script
+from hotline.content.script import shared_script
 
 from .conftest import TOKEN
 from .harness import Caller, Texter
@@ -95,7 +95,7 @@ def test_a_landline_caller_choosing_pashto_is_told_to_text_not_promised_an_sms(m
 @pytest.mark.skipif(not __import__("shutil").which("espeak-ng"), reason="needs espeak-ng")
 def test_the_voice_language_menu_names_pashto_and_tigrinya_in_a_voice_they_understand(
         make_app, tmp_path):
-    build(load_script(), tmp_path, dt.date(2026, 11, 27), offline=True, langs=["ps", "ti"])
+    build(shared_script(), tmp_path, dt.date(2026, 11, 27), offline=True, langs=["ps", "ti"])
     app = make_app(HOTLINE_AUDIO_DIR=str(tmp_path))
     turn = Caller(app.test_client(), TOKEN).call()
     assert any("/audio/ps/language.sms_option-" in url for url in turn.plays)

@@ -13,6 +13,7 @@ import pytest
 import responses as rsps
 from rq import Queue, SimpleWorker
 
+from hotline.content.script import shared_script
 from hotline.identity import identify, is_mobile, normalise
 from hotline.outbound import QUEUE, Outbox, seal, send_texts
 from hotline.sms_segments import count, split
@@ -462,8 +463,7 @@ def test_long_sms_parts_are_balanced_not_a_tiny_leftover():
 
 
 def test_the_content_check_is_clean():
-    from hotline.content import load_script
     from hotline.content.check import check
 
-    report = check(load_script(), paris(2026, 11, 27).date())
+    report = check(shared_script(), paris(2026, 11, 27).date())
     assert report.ok, report
