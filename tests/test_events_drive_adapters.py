@@ -32,6 +32,7 @@ def test_a_text_conversation_is_counted_from_its_events(texter, redis_client):
     assert got["outcome.AME"] == 1 and got["postcode.93"] == 1
     assert got["optout"] == 1 and got["optin"] == 1
     assert got["invalid.sms"] == 1
+    assert got["sms.hour.14"] == 13  # the tests' clock says 14:00 in Paris
     assert not [k for k in got if re.search(r"\d{6}", k)]  # no phone number, no postcode
 
 
@@ -40,7 +41,8 @@ def test_repeating_an_answer_does_not_count_the_outcome_twice(caller, redis_clie
     for key in ["1", "1", "3"]:  # French, questionnaire, Mayotte
         caller.press(key)
     caller.press("9")
-    assert counters(redis_client)["outcome.MAY"] == 1
+    got = counters(redis_client)
+    assert got["outcome.MAY"] == 1 and got["call.hour.14"] == 1
 
 
 def test_the_copy_after_a_call_comes_from_the_copy_event(make_app, redis_client):

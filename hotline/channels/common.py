@@ -156,8 +156,12 @@ def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | N
         return body
 
     # Side effects: this delivery claimed the request, no other will run them.
+    now = hl.config.clock()
+    counters = usage_counters(channel, event, events)
+    if event.kind in ("start", "text"):  # a call came in, or a text: by hour of the day
+        counters.append(f"{'call' if channel == 'voice' else 'sms'}.hour.{now.hour:02d}")
     try:
-        hl.store.count(usage_counters(channel, event, events), today=hl.config.clock().date())
+        hl.store.count(counters, today=now.date())
     except RedisError:  # the state is saved; the counters wait for the next write
         log.warning("redis: usage counters not written yet, kept for the next try")
     if after is not None:
