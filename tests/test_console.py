@@ -4,6 +4,7 @@ test_console_browser.py)."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -224,6 +225,8 @@ def test_the_csv_has_every_counter_by_day(console_app, staff):
     assert table["sms.text"] == ["9", "0", "9"] and table["call.seconds"] == ["150", "0", "150"]
 
 
+@pytest.mark.skipif(shutil.which("dot") is None,
+                    reason="the flow picture needs Graphviz (apt-get install graphviz)")
 def test_the_flow_is_drawn_with_a_link_per_node(console_app, staff):
     svg = staff.get("/console/flow.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
