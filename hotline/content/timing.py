@@ -15,12 +15,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..text import fill, plain
+from ..text import FRENCH_MARK, fill, plain
 from . import paths, rules
 from .code_messages import M
 from .schema import (AnswerNode, CaisseNode, ComedeNode, LanguageNode, NodeBase, NumberNode,
                      OutcomeNode, PostcodeNode, WithOptions)
-from .script import Script
+from .script import REFERENCE_LANG, Script
 
 # Values said inside messages, as long as typical ones (a caisse, a Comede centre)
 SAMPLES = {"town": "Saint-Denis", "departement": "Seine-Saint-Denis", "postcode": "93200",
@@ -67,7 +67,10 @@ class Clock:
                 return found
         self.from_text.add(msg_id)
         rate = self.rates.get(lang) or self.rates.get("other") or 14.0
-        return len(plain(text)) / rate  # the words said, not the [fr:...] marks
+        french = self.rates.get(REFERENCE_LANG) or rate
+        # words marked [fr:...] are said by the French voice, at its rate; the marks are not said
+        marked = sum(len(m.group(1)) for m in FRENCH_MARK.finditer(text))
+        return (len(plain(text)) - marked) / rate + marked / french
 
 
 def _ceilings(script: Script, today: dt.date) -> dict[str, str]:
