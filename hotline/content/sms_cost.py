@@ -86,7 +86,8 @@ class Costs:
         self.script, self.values = script, values
 
     def piece(self, lang: str, msg_id: str, channel: str = "sms") -> Piece:
-        text = self.script.text(lang, msg_id, channel)
+        msg = self.script.message(lang, msg_id) or self.script.message(REFERENCE_LANG, msg_id)
+        text = msg.text(channel) if msg is not None else ""
         return msg_id, lang, fill(text, self.values, missing="1234")
 
     def reply(self, lang: str, msg_ids: Sequence[str], kind: str | None = None) -> int:
