@@ -22,7 +22,7 @@ def counters(redis_client, day=DAY) -> dict[str, int]:
 
 
 def test_a_text_conversation_is_counted_from_its_events(texter, redis_client):
-    for text in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1", "700", "CPAM 93200",
+    for text in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1", "1", "700", "CPAM 93200",
                  "n'importe quoi", "STOP", "START"]:
         texter.send(text)
     got = counters(redis_client)

@@ -131,7 +131,7 @@ def test_sms_for_the_counter_after_a_call_in_english_and_french(sms_app):
         caller.call()
         caller.press("2")  # English
         caller.press("1")  # questionnaire
-        for key in ["1", "2", "4", "1", "1", "700"]:
+        for key in ["1", "2", "4", "1", "1", "1", "700"]:
             caller.press(key)
         caller.press("3")  # find my CPAM
         caller.press("93200")
