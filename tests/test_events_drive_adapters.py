@@ -26,7 +26,7 @@ def test_a_text_conversation_is_counted_from_its_events(texter, redis_client):
                  "n'importe quoi", "STOP", "START"]:
         texter.send(text)
     got = counters(redis_client)
-    assert got["sms.text"] == 13
+    assert got["sms.text"] == 14
     assert got["conversation.sms"] == 1 and got["lang.fr"] == 1
     assert got["node.quiz.q1"] == 1 and got["node.quiz.q6"] == 1
     assert got["outcome.AME"] == 1 and got["postcode.93"] == 1
