@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from ..services import hotline
+from ..content.sms_cost import pack
 from ..dialogue.events import Event
 from ..dialogue.model import Input, Reply, Say, Session
-from ..text import clean
 from ..identity import identify
-from ..content.sms_cost import pack
+from ..services import hotline
+from ..text import clean
 from .common import check_signature, take_turn, twiml
 
 bp = Blueprint("sms", __name__)

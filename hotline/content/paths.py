@@ -13,8 +13,18 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import rules
-from .schema import (AllOf, AnyOf, BranchNode, Condition, NodeBase, NumberNode, OutcomeNode,
-                     PostcodeNode, WithOptions, condition_as_data)
+from .schema import (
+    AllOf,
+    AnyOf,
+    BranchNode,
+    Condition,
+    NodeBase,
+    NumberNode,
+    OutcomeNode,
+    PostcodeNode,
+    WithOptions,
+    condition_as_data,
+)
 from .script import Script
 
 Facts = Mapping[str, Any]

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from ..sms_segments import count, fold_for_sms, split
 from ..text import fill, plain
-from .code_messages import M
 from . import paths
+from .code_messages import M
 from .schema import AnswerNode, CaisseNode, ComedeNode, NodeBase, OutcomeNode
 from .script import REFERENCE_LANG, Script
 
@@ -38,7 +38,7 @@ def pack(script: Script, pieces: Sequence[Piece], kind: str | None = None) -> li
     def render(langs: list[str], texts: list[str]) -> str:
         body = "\n".join(texts)
         if all(script.languages[c].sms_fold for c in langs):
-            body = fold_for_sms(body)  # French and English: a stray ê or ’ must not double the price
+            body = fold_for_sms(body)  # French, English: a stray ê or ’ must not double it
         return body
 
     def limit(ids: list[str], body: str) -> int:

@@ -18,8 +18,17 @@ from dataclasses import dataclass, field
 from ..text import FRENCH_MARK, fill, plain
 from . import paths, rules
 from .code_messages import M
-from .schema import (AnswerNode, CaisseNode, ComedeNode, LanguageNode, NodeBase, NumberNode,
-                     OutcomeNode, PostcodeNode, WithOptions)
+from .schema import (
+    AnswerNode,
+    CaisseNode,
+    ComedeNode,
+    LanguageNode,
+    NodeBase,
+    NumberNode,
+    OutcomeNode,
+    PostcodeNode,
+    WithOptions,
+)
 from .script import REFERENCE_LANG, Script
 
 # Values said inside messages, as long as typical ones (a caisse, a Comede centre)
