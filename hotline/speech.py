@@ -25,6 +25,7 @@ from typing import Any
 
 from .content import Script, rules
 from .content.script import REFERENCE_LANG
+from .text import FRENCH_MARK, plain  # noqa: F401 (plain: used by the channels)
 from .text import PLACEHOLDER as _PLACEHOLDER
 
 log = logging.getLogger("hotline.speech")
@@ -65,14 +66,9 @@ class Part:
 # street) are marked `[fr:...]` in the message text, so every voice says them in French:
 # <lang xml:lang="fr-FR"> in Twilio's <Say>, the French voice in audio files. SMS and the
 # French voice itself drop the marks (`plain`).
-FRENCH = re.compile(r"\[fr:([^\[\]]+)\]")
+FRENCH = FRENCH_MARK  # defined with `plain` in text.py (the content check uses them too)
 # Values that are French names: said in French too (digits, amounts stay in the language).
 FRENCH_VALUES = frozenset({"town", "address", "name", "departement"})
-
-
-def plain(text: str) -> str:
-    """The text without its French marks (what an SMS shows)."""
-    return FRENCH.sub(lambda m: m.group(1), text)
 
 
 def french_spans(text: str) -> list[tuple[str, bool]]:

@@ -82,3 +82,13 @@ def placeholders(text: str | None) -> set[str]:
 def fill(text: str, values: dict[str, str], missing: str = "") -> str:
     """A message text with its {names} replaced by their values (`missing` for the others)."""
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), missing), text)
+
+
+# French words kept in another language's voice text: `[fr:sécurité sociale]` (speech.py
+# says them with a French voice; an SMS shows them without the marks).
+FRENCH_MARK = re.compile(r"\[fr:([^\[\]]+)\]")
+
+
+def plain(text: str) -> str:
+    """The text without its French marks (what an SMS shows)."""
+    return FRENCH_MARK.sub(lambda m: m.group(1), text)

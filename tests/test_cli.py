@@ -39,7 +39,7 @@ def test_simulate_call_by_keypad(redis_server):
     result = run(["simulate", "call"], input="1\n2\n5\nhangup\n",
                  env={"REDIS_URL": redis_server.url, "TWILIO_AUTH_TOKEN": "sim-token"})
     assert result.exit_code == 0
-    assert "[fr-FR] Pour le français, tapez 1." in result.output
+    assert "[fr-FR] Français: tapez 1." in result.output
     assert "Pour la sécurité sociale, envoyez" in result.output
     assert "(you hang up)" in result.output
 

@@ -22,17 +22,17 @@ def counters(redis_client, day=DAY) -> dict[str, int]:
 
 
 def test_a_text_conversation_is_counted_from_its_events(texter, redis_client):
-    for text in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1", "700", "CPAM 93200",
+    for text in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1", "1", "700", "CPAM 93200",
                  "n'importe quoi", "STOP", "START"]:
         texter.send(text)
     got = counters(redis_client)
-    assert got["sms.text"] == 13
+    assert got["sms.text"] == 14
     assert got["conversation.sms"] == 1 and got["lang.fr"] == 1
     assert got["node.quiz.q1"] == 1 and got["node.quiz.q6"] == 1
     assert got["outcome.AME"] == 1 and got["postcode.93"] == 1
     assert got["optout"] == 1 and got["optin"] == 1
     assert got["invalid.sms"] == 1
-    assert got["sms.hour.14"] == 13  # the tests' clock says 14:00 in Paris
+    assert got["sms.hour.14"] == 14  # the tests' clock says 14:00 in Paris
     assert not [k for k in got if re.search(r"\d{6}", k)]  # no phone number, no postcode
 
 

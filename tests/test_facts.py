@@ -79,7 +79,7 @@ def test_housing_free_of_charge_turns_free_css_into_paying_css():
     # 820 EUR a month: 9 840 a year, under the free ceiling (10 421) on bare income only
     _, rent = quiz("1", "2", "1", "2", "1", "820", "1")
     assert said(rent, "quiz.add.css_free") and not said(rent, "quiz.add.forfait")
-    _, free = quiz("1", "2", "1", "2", "1", "820", "3", "2")
+    _, free = quiz("1", "2", "1", "2", "1", "820", "3")
     assert not said(free, "quiz.add.css_free") and said(free, "quiz.add.css_part")
     [forfait] = said(free, "quiz.add.forfait")
     assert forfait.values["forfait_month"] == "80"
@@ -88,19 +88,21 @@ def test_housing_free_of_charge_turns_free_css_into_paying_css():
 def test_housing_is_asked_only_when_it_can_change_the_answer():
     session, _ = quiz("1", "2", "1", "2", "1", "400")   # far under: straight to the outcome
     assert session.facts["outcome"] == "quiz.out.puma_r" and "housing" not in session.facts
-    session, _ = quiz("1", "2", "4", "1", "1", "850")   # AME: never asked (not verified)
+    session, _ = quiz("1", "2", "4", "1", "1", "1", "850")   # AME: never asked (not verified)
     assert session.facts["outcome"] == "quiz.out.ame" and "housing" not in session.facts
 
 
-def test_alsace_moselle_caller_hears_the_local_cost():
-    _, says = quiz("1", "2", "1", "2", "1", "1000", "1", "1")
-    [part] = said(says, "quiz.add.css_part")
-    assert (part.values["css_cost_min"], part.values["css_cost_max"]) == ("2,80", "10,50")
-    _, says = quiz("1", "2", "1", "2", "1", "1000", "1", "2")
+def test_mainland_caller_with_paying_css_hears_both_costs():
+    # issue 15: the Alsace-Moselle question is no more; its cost is said to every mainland
+    # caller with the paying CSS, beside the general one (what "not sure" used to give)
+    session, says = quiz("1", "2", "1", "2", "1", "1000", "1")
+    assert session.facts["outcome"] == "quiz.out.puma_r" and "regime" not in session.facts
     [part] = said(says, "quiz.add.css_part")
     assert (part.values["css_cost_min"], part.values["css_cost_max"]) == ("8", "30")
-    _, says = quiz("1", "2", "1", "2", "1", "1000", "1", "3")  # not sure: both are said
-    assert said(says, "quiz.add.css_am") and said(says, "quiz.add.css_part")
+    [local] = said(says, "quiz.add.css_am")
+    assert (local.values["css_cost_min_am"], local.values["css_cost_max_am"]) == ("2,80", "10,50")
+    _, overseas = quiz("2", "2", "1", "2", "1", "1100", "1")
+    assert said(overseas, "quiz.add.css_part") and not said(overseas, "quiz.add.css_am")
 
 
 def test_overseas_caller_is_never_asked_about_alsace_moselle():
@@ -109,7 +111,7 @@ def test_overseas_caller_is_never_asked_about_alsace_moselle():
 
 
 def test_apply_anyway_no_longer_says_the_forfait_lowers_income():
-    _, says = quiz("1", "2", "4", "1", "1", "900")
+    _, says = quiz("1", "2", "4", "1", "1", "1", "900")
     assert said(says, "quiz.add.apply_anyway")
     for lang in LANGS:
         for msg_id in ("quiz.add.apply_anyway", "quiz.add.css_near"):
@@ -121,7 +123,7 @@ def test_apply_anyway_no_longer_says_the_forfait_lowers_income():
 # -- keys ------------------------------------------------------------------------------
 
 def test_eu_citizen_under_three_months_has_a_key_and_an_answer():
-    session, says = quiz("1", "2", "6", "4")
+    session, says = quiz("1", "2", "5", "4")
     assert session.facts["outcome"] == "quiz.out.gap"
     assert said(says, "quiz.add.ehic")
     for lang in LANGS:
@@ -151,7 +153,7 @@ def test_zero_first_says_hang_up_and_call_15_or_112():
 
 
 def test_household_of_ten_or_more_can_answer():
-    session, _ = quiz("1", "2", "4", "1", "12", "3000")
+    session, _ = quiz("1", "2", "4", "1", "1", "12", "3000")
     assert session.facts["household"] == 12 and session.facts["outcome"] == "quiz.out.ame"
 
 

@@ -13,13 +13,15 @@ from .harness import Caller, Texter
 
 SCRIPT = load_script()
 
-# (scenario number, keys in RULES.md (a) order, outcome, CSS addition or None)
+# (scenario number, keys in RULES.md (a) order, outcome, CSS addition or None). Issue 15:
+# RULES.md's Q3 = 4 is 4 then 1 here, Q3 = 5 is 4 then 2, Q3 = 6 is 5; the Alsace-Moselle
+# question is no more (its cost is said), so scenario 3 ends with the housing answer.
 SCENARIOS = [
     (1, ["1", "2", "1", "1", "1", "1500"], "PUMA-W", None),
     (2, ["1", "2", "1", "2", "1", "600"], "PUMA-R", "css_free"),
     # 3: near the ceilings the housing question (1 rent) and, for the paying CSS in
     # metropolitan France, the Alsace-Moselle question (2 no) come after the income
-    (3, ["1", "2", "1", "2", "1", "1000", "1", "2"], "PUMA-R", "css_part"),
+    (3, ["1", "2", "1", "2", "1", "1000", "1"], "PUMA-R", "css_part"),
     (4, ["1", "2", "1", "4"], "GAP", None),
     (5, ["1", "2", "1", "3", "1", "400"], "PUMA-X", "css_free"),
     (6, ["1", "2", "1", "3", "2", "2500"], "PUMA-X", None),
@@ -27,19 +29,19 @@ SCENARIOS = [
     (8, ["1", "2", "3", "2"], "DA-W", None),
     (9, ["1", "2", "3", "1", "1", "0"], "DA-P", "css_free"),
     (10, ["1", "1", "2"], "M-DA", None),
-    (11, ["1", "2", "4", "1", "1", "700"], "AME", None),
-    (12, ["1", "2", "4", "1", "1", "900"], "AME-OVER", "apply_anyway"),
-    (13, ["1", "2", "4", "1", "3", "1400"], "AME", None),
-    (14, ["1", "2", "4", "2"], "IRR-W", None),
+    (11, ["1", "2", "4", "1", "1", "1", "700"], "AME", None),
+    (12, ["1", "2", "4", "1", "1", "1", "900"], "AME-OVER", "apply_anyway"),
+    (13, ["1", "2", "4", "1", "1", "3", "1400"], "AME", None),
+    (14, ["1", "2", "4", "1", "2"], "IRR-W", None),
     (15, ["1", "1", "1"], "M-AME", None),
     (16, ["1", "1", "1"], "M-AME", None),
-    (17, ["1", "2", "5"], "MAINT", None),
-    (18, ["1", "2", "4", "1", "1", "500"], "AME", None),
-    (19, ["2", "2", "4", "1", "1", "950"], "AME", None),
+    (17, ["1", "2", "4", "2"], "MAINT", None),
+    (18, ["1", "2", "4", "1", "1", "1", "500"], "AME", None),
+    (19, ["2", "2", "4", "1", "1", "1", "950"], "AME", None),
     (20, ["3"], "MAY", None),
-    (21, ["1", "2", "6", "3", "1", "0"], "AME", None),
-    (22, ["1", "2", "6", "1", "1", "2000"], "PUMA-W", None),
-    (23, ["1", "2", "4", "2"], "IRR-W", None),
+    (21, ["1", "2", "5", "3", "1", "0"], "AME", None),
+    (22, ["1", "2", "5", "1", "1", "2000"], "PUMA-W", None),
+    (23, ["1", "2", "4", "1", "2"], "IRR-W", None),
     (24, ["1", "0"], "URG", None),
     (25, ["1", "2", "1", "1", "5", "2000", "1"], "PUMA-W", "css_free"),  # 1 rent
 ]
@@ -139,10 +141,10 @@ def _path_to(target: str) -> list[str]:
     from collections import deque
 
     # asked only near the ceilings: a mainland resident with a titre, not working, 1 person,
-    # 1000 EUR a month; then 1 (rent) for the Alsace-Moselle question
+    # 1000 EUR a month
     near = ["1", "2", "1", "2", "1", "1000"]
-    if target in ("quiz.q7", "quiz.q8"):
-        return near + (["1"] if target == "quiz.q8" else [])
+    if target == "quiz.q7":
+        return near
 
     todo = deque([("quiz.q1", [])])
     while todo:
@@ -164,7 +166,7 @@ def test_the_greeting_gives_emergency_numbers(caller):
 
 
 def test_zero_is_a_number_where_a_number_is_asked(french_texter):
-    for key in ["TEST", "1", "2", "4", "1", "1"]:
+    for key in ["TEST", "1", "2", "4", "1", "1", "1"]:
         french_texter.send(key)
     answer = french_texter.says("0")  # no income at all
     assert as_sms(opening("fr", "quiz.out.ame", "sms")) in answer
@@ -172,7 +174,7 @@ def test_zero_is_a_number_where_a_number_is_asked(french_texter):
 
 @pytest.mark.parametrize("bad", ["0", "abc", "25", "-1", "deux"])
 def test_household_size_nonsense_is_asked_again(french_texter, bad):
-    for key in ["TEST", "1", "2", "4", "1"]:
+    for key in ["TEST", "1", "2", "4", "1", "1"]:
         french_texter.send(key)
     answer = french_texter.says(bad)
     assert as_sms(opening("fr", "quiz.q5.error", "sms")) in answer
@@ -182,7 +184,7 @@ def test_household_size_nonsense_is_asked_again(french_texter, bad):
 
 @pytest.mark.parametrize("income", ["1 200 €", "1200 euros", "1.200", "۱۲۰۰", "1200€"])
 def test_income_as_people_write_it(french_texter, income):
-    for key in ["TEST", "1", "2", "4", "1", "1"]:
+    for key in ["TEST", "1", "2", "4", "1", "1", "1"]:
         french_texter.send(key)
     answer = french_texter.says(income)  # 14 400 a year: over the AME ceiling
     assert as_sms(opening("fr", "quiz.out.ame_over", "sms")) in answer
@@ -190,7 +192,7 @@ def test_income_as_people_write_it(french_texter, income):
 
 @pytest.mark.parametrize("bad", ["beaucoup", "99999999", "12,5,5", "1e6"])
 def test_income_nonsense_is_asked_again(french_texter, bad):
-    for key in ["TEST", "1", "2", "4", "1", "1"]:
+    for key in ["TEST", "1", "2", "4", "1", "1", "1"]:
         french_texter.send(key)
     answer = french_texter.says(bad)
     assert as_sms(opening("fr", "quiz.q6.error", "sms")) in answer
@@ -198,7 +200,7 @@ def test_income_nonsense_is_asked_again(french_texter, bad):
 
 def test_voice_numbers_end_with_hash(caller):
     caller.call()
-    for key in ["1", "1", "1", "2", "4", "1"]:
+    for key in ["1", "1", "1", "2", "4", "1", "1"]:
         turn = caller.press(key)
     # household size, 1 to 20: digits ended by # (a prompt whose answer is one digit
     # ends at the key: tests/test_twilio_france.py)
@@ -256,7 +258,7 @@ def test_outcome_by_sms_after_a_call_is_queued_not_sent_in_the_webhook(make_app)
         mock.add(rsps.POST, "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 +
                  "/Messages.json", json={"sid": "SM" + "1" * 32, "status": "queued"}, status=201)
         caller.call()
-        for key in ["1", "1", "1", "2", "4", "2"]:
+        for key in ["1", "1", "1", "2", "4", "1", "2"]:
             caller.press(key)
         turn = caller.press("1")
         assert opening("fr", "sms.queued", "voice") in turn.text
@@ -270,7 +272,7 @@ def test_outcome_by_sms_after_a_call_is_queued_not_sent_in_the_webhook(make_app)
 def test_the_ceiling_in_force_is_the_one_of_the_day_of_the_call(make_app, day, outcome):
     app = make_app(CLOCK=lambda: paris(day.year, day.month, day.day))
     texter = Texter(app.test_client(), TOKEN)
-    for body in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1"]:
+    for body in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1", "1"]:
         texter.send(body)
     answer = texter.says("865")  # 10 380 a year: over 10 339, under 10 421
     assert as_sms(opening("fr", OUTCOME_MESSAGE[outcome], "sms")) in answer
@@ -285,7 +287,7 @@ def test_changing_a_ceiling_is_one_line_of_data(tmp_path, make_app):
     params.write_text(params.read_text().replace("amount: 10421", "amount: 11000"))
     app = make_app(HOTLINE_SCRIPTS=str(scripts), CLOCK=lambda: paris(2026, 11, 27))
     texter = Texter(app.test_client(), TOKEN)
-    for body in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1"]:
+    for body in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1", "1"]:
         texter.send(body)
     assert as_sms(opening("fr", "quiz.out.ame", "sms")) in texter.says("900")  # 10 800 a year
 

@@ -165,7 +165,7 @@ def test_a_replay_after_the_retry_answer_expired_changes_nothing(app, redis_clie
     params = {"CallSid": caller.call_sid, "From": caller.number, "To": HOTLINE_NUMBER,
               "Digits": "2"}
     topics = read_turn(post(caller.client, TOKEN, f"{action.path}?{action.query}", params).data)
-    assert "Pour la carte Vitale" in topics.text
+    assert "Carte Vitale: 4" in topics.text
     for key in redis_client.scan_iter(f"hl:{{{store.pid(caller.number)}}}:answer:*"):
         redis_client.delete(key)
     again = read_turn(post(caller.client, TOKEN, f"{action.path}?{action.query}", params).data)

@@ -28,7 +28,7 @@ def test_the_same_call_step_twice_gives_the_same_answer_and_advances_once(caller
     second = post(client, TOKEN, action, params).data
     assert first == second
     topics = read_turn(first)
-    assert "Pour la carte Vitale" in topics.text
+    assert "Carte Vitale: 4" in topics.text
     # the session moved once: pressing 2 on the topics menu gives AME
     caller.turn = topics
     assert "L'aide médicale de l'État" in caller.press("2").text
@@ -54,9 +54,9 @@ def test_redis_down_sms_still_answers_valid_twiml(app_without_redis):
 
 def test_redis_down_voice_still_answers_and_navigates_from_the_url(app_without_redis):
     caller = Caller(app_without_redis.test_client(), TOKEN)
-    assert "For English, press 2." in caller.call().texts
+    assert "English: press 2." in caller.call().texts
     assert "Hello." in caller.press("2").text
-    assert "called PUMA, press 1" in caller.press("2").text
+    assert "PUMA: press 1" in caller.press("2").text
 
 
 def test_redis_down_healthz_is_503_with_the_reason(app_without_redis):

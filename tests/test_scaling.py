@@ -39,8 +39,9 @@ SCRIPT = shared_script()
 # RULES.md scenario 11: metropolitan France, no child, no papers, > 3 months, 1 person,
 # 700 EUR a month -> AME. Q3's answer ("4", no papers) is kept only in the session: if a
 # turn on the other server lost it, the outcome could not be AME.
-QUIZ_KEYS = ["1", "2", "4", "1", "1", "700"]
-QUIZ_PROMPTS = ["quiz.q2", "quiz.q3", "quiz.q4.nopapers", "quiz.q5", "quiz.q6", "quiz.out.ame"]
+QUIZ_KEYS = ["1", "2", "4", "1", "1", "1", "700"]
+QUIZ_PROMPTS = ["quiz.q2", "quiz.q3", "quiz.q3.other", "quiz.q4.nopapers", "quiz.q5", "quiz.q6",
+                "quiz.out.ame"]
 
 
 def shown(msg_id: str, channel: str, answer: str, lang: str = "fr") -> bool:

@@ -8,9 +8,9 @@ from .harness import Caller, post
 def test_first_call_offers_each_voiced_language_in_its_own_language(caller):
     turn = caller.call()
     assert turn.gather and turn.gather["numDigits"] == "1"
-    assert "Pour le français, tapez 1." in turn.texts
-    assert "For English, press 2." in turn.texts
-    assert dict(zip(turn.texts, turn.languages))["For English, press 2."] == "en-GB"
+    assert "Français: tapez 1." in turn.texts
+    assert "English: press 2." in turn.texts
+    assert dict(zip(turn.texts, turn.languages))["English: press 2."] == "en-GB"
     assert "fr-FR" in turn.languages and "en-GB" in turn.languages
     assert turn.gather["actionOnEmptyResult"] == "true"
     assert turn.redirect and "/voice/input" in turn.redirect
@@ -19,22 +19,22 @@ def test_first_call_offers_each_voiced_language_in_its_own_language(caller):
 def test_choosing_english_welcomes_with_emergency_numbers_and_the_main_menu(caller):
     caller.call()
     turn = caller.press("2")
-    assert "call 15, or 112" in turn.text
-    assert "find your health insurance office" in turn.text
+    assert "call 15 or 112" in turn.text
+    assert "Your CPAM: 3" in turn.text
     assert set(turn.languages) == {"en-GB"}
 
 
 def test_topic_answer_repeat_and_back(caller):
     caller.call()
     caller.press("1")
-    assert "Pour la carte Vitale, tapez 4" in caller.press("2").text
+    assert "Carte Vitale: 4" in caller.press("2").text
     answer = caller.press("2")
     assert "L'aide médicale de l'État" in answer.text
     # no account to send texts from (TWILIO_ACCOUNT_SID unset): no copy is offered
     assert "tapez 9" in answer.texts[-1] and "SMS" not in answer.texts[-1]
     assert caller.press("9").texts == answer.texts
-    assert "Pour la carte Vitale" in caller.press("*").text
-    assert "Pour trouver votre caisse" in caller.press("*").text
+    assert "Carte Vitale: 4" in caller.press("*").text
+    assert "Votre CPAM: 3" in caller.press("*").text
 
 
 def test_returning_caller_is_greeted_in_their_language(caller):
@@ -48,7 +48,7 @@ def test_zero_at_the_main_menu_changes_language(caller):
     caller.call()
     caller.press("1")
     turn = caller.press("0")
-    assert "For English, press 2." in turn.texts
+    assert "English: press 2." in turn.texts
     assert "Hello." in caller.press("2").text
 
 
@@ -95,7 +95,7 @@ def test_an_unknown_path_under_voice_says_the_current_menu_again(caller, client)
     params = {"CallSid": caller.call_sid, "From": caller.number, "Digits": "3"}
     response = post(client, TOKEN, "/voice/nowhere/at/all", params)
     assert response.status_code == 200
-    assert b"Pour trouver votre caisse" in response.data
+    assert b"Votre CPAM: 3" in response.data
 
 
 def test_status_callbacks_answer_204(client):
@@ -112,7 +112,7 @@ def test_a_call_survives_a_lost_session(caller, redis_client):
     for key in redis_client.scan_iter("hl:*:session:*"):
         redis_client.delete(key)
     # the action URL carries node and language: the caller hears the topics menu again
-    assert "called PUMA, press 1" in caller.press("9").text
+    assert "PUMA: press 1" in caller.press("9").text
 
 
 def test_a_language_without_voice_is_served_by_sms(make_app):
@@ -122,7 +122,7 @@ def test_a_language_without_voice_is_served_by_sms(make_app):
     app.extensions["hotline"].outbox.inline = True
     caller = Caller(app.test_client(), TOKEN)
     first = caller.call()
-    assert "de 1 à 8: vous recevrez les informations par SMS" in first.text
+    assert "tapez son numéro, réponse par SMS" in first.text
     with rsps.RequestsMock() as mock:
         mock.add(rsps.POST, "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 +
                  "/Messages.json", json={"sid": "SM" + "5" * 32}, status=201)

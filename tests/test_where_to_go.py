@@ -8,6 +8,7 @@ import pytest
 import responses as rsps
 
 from hotline.directory import DEFAULT_FOLDER, Directory
+from hotline.sms_segments import count
 
 from .conftest import TOKEN, paris
 from .harness import Caller
@@ -131,7 +132,7 @@ def test_sms_for_the_counter_after_a_call_in_english_and_french(sms_app):
         caller.call()
         caller.press("2")  # English
         caller.press("1")  # questionnaire
-        for key in ["1", "2", "4", "1", "1", "700"]:
+        for key in ["1", "2", "4", "1", "1", "1", "700"]:
             caller.press(key)
         caller.press("3")  # find my CPAM
         caller.press("93200")
@@ -141,10 +142,15 @@ def test_sms_for_the_counter_after_a_call_in_english_and_french(sms_app):
         _wait(sms_app)
         bodies = _sent_bodies(mock)
     text = "\n".join(bodies)
-    assert "To show at the counter" in text and "montrer au guichet" in text
-    assert text.count("CPAM de la Seine-Saint-Denis") == 2
+    # issue 15: the caisse and the answer's short `copy` form in English, then for the staff
+    # the answer's French copy form in an SMS of its own (GSM-7), within 4 segments in all
+    french = "1re demande en personne"
+    assert "To show at the counter" in text and french in text
+    assert text.count("CPAM de la Seine-Saint-Denis") == 1
     assert "cerfa 11573" in text
-    assert text.index("To show at the counter") < text.index("montrer au guichet")
+    assert text.index("To show at the counter") < text.index(french)
+    assert bodies[-1].startswith("AME, 1re demande") and count(bodies[-1]).encoding == "GSM-7"
+    assert sum(count(b).segments for b in bodies) <= 4
 
 
 def test_sms_copies_are_rate_limited_per_number(sms_app):

@@ -4,12 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from ..content.sms_cost import pack
 from ..dialogue.events import Event
 from ..dialogue.model import Input, Reply, Say, Session
 from ..identity import identify
 from ..services import hotline
-from ..sms_segments import count, fold_for_sms, split
-from ..speech import plain
 from ..text import clean
 from .common import check_signature, take_turn, twiml
 from .status import count_sms_status
@@ -19,38 +18,13 @@ bp.before_request(check_signature)
 
 
 def sms_texts(lang: str, says: list[Say] | tuple[Say, ...], kind: str | None = None) -> list[str]:
-    """Messages as SMS bodies, folded to GSM-7 where the language allows. Messages share a
-    body while it stays within their budget (the script's `sms_budget`, the rule the content
-    check uses), else the next one starts a new body: a message is never cut unless it is
-    over its budget on its own."""
+    """Messages as SMS bodies (`content.sms_cost.pack`: the rule the content check uses).
+    A copy after a call (`kind="copy"`) takes each message's `copy` form where it has one."""
     script = hotline().script
-    pieces: list[tuple[str, str]] = []
-    foldable = True
-    for say in says:
-        code = say.lang or lang
-        text = plain(script.text(code, say.id, "sms", say.values))
-        foldable = foldable and script.languages[code].sms_fold
-        if text:
-            pieces.append((say.id, text))
-    if foldable:  # French and English: a stray ê or ’ must not double the price
-        pieces = [(msg_id, fold_for_sms(text)) for msg_id, text in pieces]
-
-    def limit(ids: list[str], body: str) -> int:
-        return script.sms_budget(ids, count(body).encoding, kind)
-
-    bodies: list[tuple[list[str], str]] = []
-    ids: list[str] = []
-    body = ""
-    for msg_id, text in pieces:
-        joined = f"{body}\n{text}" if body else text
-        if body and count(joined).segments > limit(ids + [msg_id], joined):
-            bodies.append((ids, body))
-            ids, joined = [], text
-        ids.append(msg_id)
-        body = joined
-    if body:
-        bodies.append((ids, body))
-    return [part for ids, body in bodies for part in split(body, limit(ids, body))]
+    channel = "copy" if kind == "copy" else "sms"
+    return pack(script, [(say.id, say.lang or lang,
+                          script.text(say.lang or lang, say.id, channel, say.values))
+                         for say in says], kind)
 
 
 @bp.post("/sms")

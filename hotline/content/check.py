@@ -31,6 +31,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     segments: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     timings: list = field(default_factory=list)  # timing.LanguageTiming per voiced language
+    sms_costs: list = field(default_factory=list)  # sms_cost.SmsCost per language
 
     @property
     def ok(self) -> bool:
@@ -68,6 +69,7 @@ def check_content(root: Path | str | None, today: dt.date, directory=None,
     report.faults += later.faults
     report.notes += later.notes
     report.segments.update(later.segments)
+    report.timings, report.sms_costs = later.timings, later.sms_costs
     return report
 
 
@@ -104,9 +106,9 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
             if mine is None:
                 fault(f"{lang} {msg_id}: missing")
                 continue
-            for form in ("sms", "voice"):
+            for form in ("sms", "voice", "copy"):
                 text, base_text = getattr(mine, form), getattr(base, form)
-                if form == "voice" and not base_text:
+                if form != "sms" and not base_text:
                     continue
                 if not (text or "").strip():
                     if form == "sms" or base_text:
@@ -162,6 +164,8 @@ def check(script: Script, today: dt.date, directory=None, speech=None) -> Report
             note(f"directory: {problem}")
     for line in voice_time(script, today, speech, report):
         fault(line)
+    for line in sms_cost(script, today, report):
+        fault(line)
     if speech is not None:
         for line in speech.coverage_faults():
             fault(line)
@@ -193,10 +197,22 @@ def voice_time(script: Script, today: dt.date, speech, report: Report) -> list[s
     clock = timing.Clock(script, today, speech.seconds if speech is not None else None)
     voiced = voiced_languages(script)
     offered = speech.voice_languages() if speech is not None else voiced
-    timings = [timing.timing(script, lang, clock, tuple(offered)) for lang in voiced]
+    by_sms = speech.menu_languages() if speech is not None else None
+    timings = [timing.timing(script, lang, clock, tuple(offered), by_sms) for lang in voiced]
     report.timings = timings
     report.notes.extend(timing.format_timings(timings))
     return timing.faults(script, timings)
+
+
+def sms_cost(script: Script, today: dt.date, report: Report) -> list[str]:
+    """The whole questionnaire by SMS and the copy after a call, in segments per language,
+    as notes; those over budget, as faults."""
+    from . import sms_cost as cost
+
+    costs = cost.measure(script, cost.sample_values(script, today))
+    report.sms_costs = costs
+    report.notes.extend(cost.format_costs(costs))
+    return cost.faults(script, costs)
 
 
 def _has_words(text: str) -> bool:

@@ -448,6 +448,8 @@ class FlowFile(Strict):
 class MessageSpec(Strict):
     sms: str
     voice: str | None = None
+    # the SMS copy texted after a call, where shorter than `sms` (what to ask, the documents)
+    copy_: str | None = Field(default=None, alias="copy")
     source: str | None = None
     checked: dt.date | None = None
     review: Literal["drafted", "reviewed"] | None = None
@@ -563,6 +565,9 @@ class SettingsFile(Strict):
     # SMS segments per message, by what it is: an information `answer`, a questionnaire
     # `outcome` (with each of its additions), the `copy` texted after a call, or `other`
     sms_budgets: dict[BudgetKind, Budget]
+    # segments of the whole questionnaire by SMS (every reply from TEST to the outcome on
+    # the longest path), per language code or `other`; unset: measured, not enforced
+    sms_questionnaire: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
     voice_time: VoiceTime | None = None
 
     @field_validator("sms_budgets")

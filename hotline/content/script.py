@@ -63,8 +63,12 @@ class Message:
     checked: dt.date | None
     review: str | None
     budget: int | None  # SMS segments allowed, when the message has its own
+    copy: str | None = None  # the SMS copy after a call, where shorter than `sms`
 
     def text(self, channel: str) -> str:
+        """The words for a channel: `voice`, `sms`, or `copy` (the SMS copy after a call)."""
+        if channel == "copy" and self.copy:
+            return self.copy
         return self.voice if channel == "voice" and self.voice else self.sms
 
 
@@ -92,6 +96,7 @@ class Script:
     budgets: dict[str, schema.Budget]  # what the message is -> SMS segments
     flows: dict[str, schema.FlowFile] = field(default_factory=dict)
     voice_time: schema.VoiceTime | None = None
+    sms_questionnaire: dict[str, int] = field(default_factory=dict)  # language -> segments
     _placeholders: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _said_by: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -131,7 +136,8 @@ class Script:
             for by_id in self.messages.values():
                 msg = by_id.get(msg_id)
                 if msg is not None:
-                    found |= placeholders(msg.sms) | placeholders(msg.voice)
+                    found |= placeholders(msg.sms) | placeholders(msg.voice) \
+                        | placeholders(msg.copy)
             names = self._placeholders[msg_id] = frozenset(found)
         return names
 
@@ -346,7 +352,8 @@ def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fau
             spec = spec if isinstance(spec, schema.MessageSpec) else schema.MessageSpec(sms=spec)
             by_id[str(msg_id)] = Message(sms=spec.sms, voice=spec.voice, source=spec.source,
                                          checked=spec.checked,
-                                         review=spec.review or mfile.review, budget=spec.budget)
+                                         review=spec.review or mfile.review, budget=spec.budget,
+                                         copy=spec.copy_)
         messages[code] = by_id
         for cid, ws in mfile.commands.items():
             for word in ws:
@@ -371,7 +378,8 @@ def read_script(root: Path | str | None = None) -> tuple[Script | None, list[Fau
                     yes_no=yes_no, parameters=parameters,
                     places=settings.places,
                     budgets=dict(settings.sms_budgets), flows=flows,
-                    voice_time=settings.voice_time)
+                    voice_time=settings.voice_time,
+                    sms_questionnaire=dict(settings.sms_questionnaire))
     script._said_by.update(_budget_kinds(nodes))
     faults.extend(_links(script, settings_raw, broken))
     return script, _unique(faults)
@@ -389,13 +397,19 @@ def _plain(value: Any) -> Any:
 def _budget_kinds(nodes: dict[str, NodeBase]) -> dict[str, str]:
     """Message id -> the budget it falls under: what the node that says it is."""
     kinds: dict[str, str] = {}
+    for node in nodes.values():  # the details an outcome offers on a key: part of it
+        if isinstance(node, OutcomeNode):
+            for option in node.options.values():
+                target = nodes.get(option.next)
+                if isinstance(target, AnswerNode):
+                    kinds[target.message] = "outcome"
     for node in nodes.values():
         kind = "outcome" if isinstance(node, OutcomeNode) else \
             "answer" if isinstance(node, AnswerNode) and node.type == "answer" else None
         if kind:
             for msg_id in node.messages():
                 if msg_id != getattr(node, "footer", None):
-                    kinds[msg_id] = kind
+                    kinds.setdefault(msg_id, kind)
     return kinds
 
 

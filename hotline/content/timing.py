@@ -15,12 +15,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..text import fill
-from . import rules
+from ..text import FRENCH_MARK, fill, plain
+from . import paths, rules
 from .code_messages import M
 from .schema import (
     AnswerNode,
-    BranchNode,
     CaisseNode,
     ComedeNode,
     LanguageNode,
@@ -30,7 +29,7 @@ from .schema import (
     PostcodeNode,
     WithOptions,
 )
-from .script import Script
+from .script import REFERENCE_LANG, Script
 
 # Values said inside messages, as long as typical ones (a caisse, a Comede centre)
 SAMPLES = {"town": "Saint-Denis", "departement": "Seine-Saint-Denis", "postcode": "93200",
@@ -77,7 +76,10 @@ class Clock:
                 return found
         self.from_text.add(msg_id)
         rate = self.rates.get(lang) or self.rates.get("other") or 14.0
-        return len(text) / rate
+        french = self.rates.get(REFERENCE_LANG) or rate
+        # words marked [fr:...] are said by the French voice, at its rate; the marks are not said
+        marked = sum(len(m.group(1)) for m in FRENCH_MARK.finditer(text))
+        return (len(plain(text)) - marked) / rate + marked / french
 
 
 def _ceilings(script: Script, today: dt.date) -> dict[str, str]:
@@ -106,27 +108,40 @@ def prompt_of(node: NodeBase) -> str | None:
     return None
 
 
-def language_menu_seconds(script: Script, clock: Clock, voiced: tuple[str, ...]) -> float:
+def sms_menu_languages(script: Script, voiced: tuple[str, ...]) -> tuple[str, ...]:
+    """Languages a call cannot be held in that the language menu names (with the SMS
+    route) in a voice of their own (`menu_voice`), as `Speech.menu_languages` does once
+    their line is rendered."""
+    return tuple(c for c, lang in script.languages.items() if c not in voiced and lang.menu_voice)
+
+
+def language_menu_seconds(script: Script, clock: Clock, voiced: tuple[str, ...],
+                          by_sms: tuple[str, ...] = ()) -> float:
+    """The language menu as `dialogue.nodes.Language` says it by voice."""
     node = script.nodes[script.language_node]
     assert isinstance(node, LanguageNode)
     total = sum(clock.seconds(c, node.prompt) for c in voiced)
-    if len(voiced) < len(script.languages):
+    total += sum(clock.seconds(c, M.LANGUAGE_SMS_OPTION) for c in by_sms)
+    if any(c not in voiced and c not in by_sms for c in script.languages):
         total += sum(clock.seconds(c, M.LANGUAGE_SMS_ONLY) for c in ("fr", "en") if c in voiced)
     return total
 
 
-def timing(script: Script, lang: str, clock: Clock, voiced: tuple[str, ...]) -> LanguageTiming:
+def timing(script: Script, lang: str, clock: Clock, voiced: tuple[str, ...],
+           by_sms: tuple[str, ...] | None = None) -> LanguageTiming:
     """The listening times of one language."""
     clock.from_text = set()
     result = LanguageTiming(lang=lang, source="audio")
-    start = language_menu_seconds(script, clock, voiced)
+    if by_sms is None:
+        by_sms = sms_menu_languages(script, voiced)
+    start = language_menu_seconds(script, clock, voiced, by_sms)
     start += clock.seconds(lang, M.WELCOME)
     prompts: dict[str, float] = {}
     for node in script.nodes.values():
         prompt = prompt_of(node)
         if prompt:
             prompts[node.id] = clock.seconds(lang, prompt)
-    prompts[script.language_node] = language_menu_seconds(script, clock, voiced)
+    prompts[script.language_node] = language_menu_seconds(script, clock, voiced, by_sms)
     result.longest_prompt_id, result.longest_prompt = max(prompts.items(), key=lambda kv: kv[1])
 
     answers: dict[str, float] = {}
@@ -138,42 +153,32 @@ def timing(script: Script, lang: str, clock: Clock, voiced: tuple[str, ...]) -> 
         result.longest_answer_id, result.longest_answer = max(answers.items(),
                                                              key=lambda kv: kv[1])
 
-    # the longest way to each answer, from the main menu (the tree has no loop forward;
-    # `seen` guards against one in the data)
-    def walk(node_id: str, heard: float, path: list[str], seen: frozenset[str]) -> None:
-        if node_id in seen or node_id not in script.nodes:
-            return
-        node = script.nodes[node_id]
-        seen = seen | {node_id}
-        if node_id in answers:
-            total = heard + answers[node_id]
-            if total > result.paths.get(node_id, -1.0):
-                result.paths[node_id] = total
-                if total > result.longest_path:
-                    result.longest_path, result.longest_path_to = total, node_id
-                    result.path = path + [node_id]
-            return
-        here = prompts.get(node_id, 0.0)
-        if isinstance(node, PostcodeNode):
-            here += clock.seconds(lang, M.POSTCODE_CONFIRM)
-        for target in _forward(node):
-            walk(target, heard + here, path + [node_id], seen)
-
-    walk(script.main, start, [script.language_node], frozenset())
+    # the longest way to each answer, from the main menu, with the facts known on the way
+    # (`paths.ways`: a branch the answers so far decide goes one way only)
+    for path, facts in paths.ways(script, script.main, ends=answers):
+        end = path[-1]
+        if end not in answers:
+            continue
+        heard = start
+        for node_id in path[:-1]:
+            heard += prompts.get(node_id, 0.0)
+            if isinstance(script.nodes[node_id], PostcodeNode):
+                heard += clock.seconds(lang, M.POSTCODE_CONFIRM)
+        node = script.nodes[end]
+        if isinstance(node, OutcomeNode):
+            forms = [[node.message]] + [[node.message, a]
+                                        for a in paths.possible_adds(node, facts)]
+            heard += max(sum(clock.seconds(lang, m) for m in form) for form in forms)
+        else:
+            heard += answers[end]
+        if heard > result.paths.get(end, -1.0):
+            result.paths[end] = heard
+            if heard > result.longest_path:
+                result.longest_path, result.longest_path_to = heard, end
+                result.path = [script.language_node] + path
     if clock.from_text:
         result.source = "text"
     return result
-
-
-def _forward(node: NodeBase) -> list[str]:
-    """Where a caller can go on from a node (not back, not 0)."""
-    if isinstance(node, WithOptions):
-        return [o.next for key, o in node.options.items() if key != "0"]
-    if isinstance(node, BranchNode):
-        return node.targets()
-    if isinstance(node, (NumberNode, PostcodeNode)):
-        return [node.next]
-    return []
 
 
 def faults(script: Script, timings: list[LanguageTiming]) -> list[str]:

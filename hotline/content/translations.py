@@ -1,8 +1,9 @@
 """Translations to and from a spreadsheet-friendly CSV, for reviewers without tools.
 
-One CSV per language: id, form (sms or voice), the French text, the translation, its review
-state. Import writes the translation back into messages/<lang>.yaml, keeping the file's
-command words and yes/no words; the French column is ignored on import.
+One CSV per language: id, form (sms, voice, or copy: the SMS copy after a call), the French
+text, the translation, its review state. Import writes the translation back into
+messages/<lang>.yaml, keeping the file's command words and yes/no words; the French column
+is ignored on import.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .script import REFERENCE_LANG, Script
 
 COLUMNS = ["id", "form", "french", "translation", "review"]
 REVIEW_STATES = ("drafted", "reviewed")
+FORMS = ("sms", "voice", "copy")
 
 
 def export_csv(script: Script, lang: str) -> str:
@@ -25,9 +27,9 @@ def export_csv(script: Script, lang: str) -> str:
     writer.writerow(COLUMNS)
     for msg_id, french in script.messages[REFERENCE_LANG].items():
         mine = script.message(lang, msg_id)
-        for form in ("sms", "voice"):
+        for form in FORMS:
             source = getattr(french, form)
-            if form == "voice" and not source:
+            if form != "sms" and not source:
                 continue
             text = getattr(mine, form) if mine else ""
             writer.writerow([msg_id, form, source, text or "", (mine.review if mine else "") or ""])
@@ -56,7 +58,7 @@ def import_csv(script: Script, lang: str, csv_text: str) -> tuple[Path, int]:
     reviews: dict[str, set[str]] = {}
     for row in reader:
         msg_id, form = row["id"].strip(), row["form"].strip()
-        if msg_id not in script.messages[REFERENCE_LANG] or form not in ("sms", "voice"):
+        if msg_id not in script.messages[REFERENCE_LANG] or form not in FORMS:
             raise ImportError_(f"unknown message {msg_id!r} / form {form!r}")
         text = row["translation"]
         if not text.strip():

@@ -113,7 +113,8 @@ class Language(Handler):
             # a voice their speakers understand until they are recorded (Pashto in Dari)
             says += [Say.of(M.LANGUAGE_SMS_OPTION, lang=c) for c in t.world.sms_menu_languages
                      if c not in codes]
-        if len(codes) < len(every):
+        named = set(codes) | set(t.world.sms_menu_languages)
+        if any(c not in named for c in every):
             # the others are served by SMS: say so in the languages most callers share
             says += [Say.of(M.LANGUAGE_SMS_ONLY, lang=c) for c in ("fr", "en") if c in codes]
         return Reply(says)
@@ -306,22 +307,26 @@ def menu_before(t: Turn, key: str) -> Reply:
 
 
 def sms_copy(t: Turn, node: NodeBase) -> list[Say]:
-    """What `1` sends after a call's answer. After an outcome or a caisse: a note to show
-    at the counter (the caisse, the outcome with its documents), in the caller's language
-    and, for the staff, in French."""
+    """What `1` sends after a call's answer, each message in its `copy` form where it has
+    one (the channel picks it). After an outcome or a caisse: a note to show at the counter
+    (the caisse, the outcome with its documents) in the caller's language, and for the
+    staff the outcome's French copy (its own SMS, see `content.sms_cost`), within the copy
+    budget in total."""
     if not isinstance(node, (OutcomeNode, CaisseNode)):
         return t.as_sms(node)
     script, facts = t.script, t.s.facts
     caisse = script.node(script.places.caisse) if facts.get("postcode") else None
+    outcome = script.node(facts.get("outcome"))
     says: list[Say] = []
-    for part in (caisse, script.node(facts.get("outcome"))):
+    for part in (caisse, outcome):
         if part is not None:
             says.extend(t.as_sms(part))
     if not says:
         return t.as_sms(node)
     says = [Say.of(M.COUNTER_INTRO), *says]
-    if t.s.lang != "fr":
-        says += [dataclasses.replace(x, lang="fr") for x in says]
+    if t.s.lang != "fr" and isinstance(outcome, OutcomeNode):
+        first = next(x for x in says if x.id == outcome.message)
+        says.append(dataclasses.replace(first, lang="fr"))
     return says
 
 
