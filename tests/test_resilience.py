@@ -461,8 +461,9 @@ def test_soak_memory_and_descriptors_stay_bounded_and_every_conversation_key_exp
                 ttl = client.ttl(key)
                 if kind == "prefs":
                     assert ttl == -1, name  # kept until `hotline forget`
-                else:  # session, answer, claim, outbound, stats: all expire
-                    assert ttl > 0, (name, ttl)
+                else:  # session, answer, claim, outbound, stats: all expire (-2: an
+                    # answer of the warm-up expired while a long soak's keys are read)
+                    assert ttl > 0 or ttl == -2, (name, ttl)
             assert {"session", "answer", "claim", "prefs", "stats"} <= set(kinds), kinds
         finally:
             client.close()
