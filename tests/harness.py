@@ -117,3 +117,26 @@ def read_turn(xml: bytes) -> Turn:
                 gather=dict(gather.attrib) if gather is not None else None,
                 redirect=redirect.text if redirect is not None else None,
                 hangup=root.find("Hangup") is not None, xml=xml)
+
+
+def redis_text(client) -> dict[str, str]:
+    """Every key in a Redis database and all it holds, decoded (SCAN, then by TYPE: GET,
+    HGETALL, LRANGE, SMEMBERS, ZRANGE): what a search for phone numbers must cover."""
+    found = {}
+    for key in client.scan_iter(count=1000):
+        kind = client.type(key)
+        if kind == b"string":
+            parts = [client.get(key)]
+        elif kind == b"hash":
+            parts = [p for item in client.hgetall(key).items() for p in item]
+        elif kind == b"list":
+            parts = client.lrange(key, 0, -1)
+        elif kind == b"set":
+            parts = list(client.smembers(key))
+        elif kind == b"zset":
+            parts = [m for m, _ in client.zrange(key, 0, -1, withscores=True)]
+        else:  # a stream or a type this app never writes: its name still counts
+            parts = [kind]
+        found[key.decode(errors="replace")] = "\n".join(
+            (p or b"").decode(errors="replace") for p in parts)
+    return found
