@@ -108,7 +108,7 @@ def test_staff_sign_in_and_read_last_weeks_use(live, page):
     assert cell(page, "funnel", "quiz.q2", "left") == "1"
     assert cell(page, "outcomes", "AME-OVER") == "1"
     assert cell(page, "call_ends", "quiz.q2") == "1"
-    assert cell(page, "daily", "2026-11-27", "texts") == "9"
+    assert cell(page, "daily", "2026-11-27", "texts") == "10"
     assert page.inner_text('[data-total="call_minutes"]') == "2.5"
     # the charts are drawn by Chart.js from the same numbers
     drawn = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('canvas')]
@@ -180,7 +180,7 @@ def test_text_and_call_the_line_from_the_browser(live, page):
         a.addEventListener('loadedmetadata', () => done(a.duration));
         a.addEventListener('error', () => done(-1)); })""")
     assert duration > 1.0
-    assert "Ce service" in page.inner_text("#prompts")  # the words of the played files, to read
+    assert "Urgence" in page.inner_text("#prompts")  # the words of the played files, to read
     page.click('#keypad button[data-key="2"]')  # information topics
     page.wait_for_selector("#prompts li.me:has-text('2')")
     page.wait_for_selector("#keypad button:not([disabled])")
