@@ -237,3 +237,53 @@ def test_valid_until_wins_over_the_april_rule():
     assert valid_until({}, {"effective_from": dt.date(2026, 4, 1),
                             "valid_until": dt.date(2026, 9, 30)}) == dt.date(2026, 9, 30)
     assert valid_until({}, {"effective_from": dt.date(2019, 11, 1)}) is None
+
+
+# -- facts the Arabic and Dari texts say as the French does (issue 14) -------------------
+
+# per language: words that carry a fact (Latin names stay as the counter knows them)
+APPROVED = {"ar": "جمعية معتمدة", "fa": "موسسه تأیید شده"}
+FULL_COPY = {"ar": "نسخة كاملة", "fa": "کاپی کامل"}
+KEEP_RECEIPT = {"ar": "إثبات الإيداع", "fa": "رسید"}
+PAY_FIRST = {"ar": "تدفع أولا", "fa": "اول می\u200cپردازید"}
+
+
+@pytest.mark.parametrize("lang", ("ar", "fa"))
+def test_arabic_and_dari_say_the_114_and_c2s(lang):
+    def msg(msg_id):
+        return SCRIPT.message(lang, msg_id)
+    assert "114" in msg("welcome").sms and "114" in msg("help").sms
+    urg = msg("quiz.out.urg")
+    assert "114" in urg.sms and "114" in urg.voice and "114" in urg.copy
+    assert "C2S" in msg("help").sms and "C2S" in msg("topics.menu").sms
+
+
+@pytest.mark.parametrize("lang", ("ar", "fa"))
+def test_arabic_and_dari_say_no_ameli_account_with_a_provisional_number(lang):
+    for msg_id in ("quiz.more.puma_w", "quiz.more.puma_r", "quiz.more.puma_x", "quiz.more.da_p"):
+        msg = SCRIPT.message(lang, msg_id)
+        assert "ameli" in msg.sms and "carte Vitale" in msg.sms, msg_id
+        if "ameli" in SCRIPT.message("fr", msg_id).voice:
+            assert "[fr:ameli]" in msg.voice, msg_id
+
+
+@pytest.mark.parametrize("lang", ("ar", "fa"))
+def test_arabic_and_dari_ame_request_facts(lang):
+    def words(text):  # a Dari half-space (ZWNJ) or a space: the same word
+        return text.replace("\u200c", " ")
+    more = SCRIPT.message(lang, "quiz.more.ame")
+    for text in (more.sms, more.voice):
+        assert "90" in text and APPROVED[lang] in words(text)
+    for msg_id in ("topic.ame", "quiz.out.irr_w", "quiz.out.m_ame", "quiz.out.maint"):
+        assert APPROVED[lang] in words(SCRIPT.message(lang, msg_id).sms), msg_id
+
+
+@pytest.mark.parametrize("lang", ("ar", "fa"))
+def test_arabic_and_dari_say_the_seed_items(lang):
+    def sms(msg_id):
+        return SCRIPT.message(lang, msg_id).sms
+    assert PAY_FIRST[lang] in sms("topic.puma") and "mutuelle" in sms("topic.puma")
+    assert "attestation d'ouverture de droits" in sms("topic.vitale")
+    assert "Ma nouvelle carte Vitale" in sms("topic.vitale")
+    assert FULL_COPY[lang] in sms("topic.docs") and KEEP_RECEIPT[lang] in sms("topic.docs")
+    assert KEEP_RECEIPT[lang] in sms("quiz.more.puma_r")
