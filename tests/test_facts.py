@@ -237,3 +237,38 @@ def test_valid_until_wins_over_the_april_rule():
     assert valid_until({}, {"effective_from": dt.date(2026, 4, 1),
                             "valid_until": dt.date(2026, 9, 30)}) == dt.date(2026, 9, 30)
     assert valid_until({}, {"effective_from": dt.date(2019, 11, 1)}) is None
+
+
+# -- issue 14 in the other languages: the seed additions and findings said as in French ----
+# (msg_id, form, words that must be there): each fact French says, in each translation.
+SAID = {
+    "ru": [
+        ("topic.puma", "sms", ["mutuelle", "CSS", "платите"]),
+        ("topic.docs", "sms", ["copie intégrale", "extrait avec filiation", "preuve de dépôt"]),
+        ("topic.vitale", "sms", ["attestation d'ouverture de droits", "Ma nouvelle carte Vitale"]),
+        ("quiz.more.puma_r", "sms", ["preuve de dépôt", "ameli"]),
+        ("quiz.more.puma_w", "sms", ["ameli"]), ("quiz.more.puma_x", "sms", ["ameli"]),
+        ("quiz.more.da_p", "sms", ["ameli"]), ("quiz.more.da_p", "voice", ["ameli"]),
+        ("topic.ame", "sms", ["аккредит. ассоциация"]),
+        ("quiz.more.ame", "voice", ["аккредитованную ассоциацию"]),
+        ("quiz.out.irr_w", "sms", ["аккредит. ассоциация", "имеют право на AME"]),
+        ("quiz.out.maint", "sms", ["аккредит. ассоциация"]),
+        ("quiz.out.da_w", "sms", ["имеют право на PUMA"]),
+        ("welcome", "sms", ["114"]), ("help", "sms", ["C2S", "114"]),
+        ("topics.menu", "sms", ["C2S"]), ("quiz.out.urg", "sms", ["114"]),
+        ("quiz.out.urg", "voice", ["114"]),
+    ],
+}
+NOT_SAID = {  # what French no longer says (CPAM 67's practice, facts review #9)
+    "ru": [("quiz.out.da_w", "sms", "15 дней")],
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SAID))
+def test_translations_say_what_french_says(lang):
+    for msg_id, form, words in SAID[lang]:
+        text = getattr(SCRIPT.message(lang, msg_id), form) or ""
+        for word in words:
+            assert word in text, (lang, msg_id, form, word)
+    for msg_id, form, word in NOT_SAID.get(lang, []):
+        assert word not in (getattr(SCRIPT.message(lang, msg_id), form) or ""), (lang, msg_id)
