@@ -258,9 +258,26 @@ SAID = {
         ("topics.menu", "sms", ["C2S"]), ("quiz.out.urg", "sms", ["114"]),
         ("quiz.out.urg", "voice", ["114"]),
     ],
+    "uk": [
+        ("topic.puma", "sms", ["mutuelle", "CSS", "платите"]),
+        ("topic.docs", "sms", ["copie intégrale", "extrait avec filiation", "preuve de dépôt"]),
+        ("topic.vitale", "sms", ["attestation d'ouverture de droits", "Ma nouvelle carte Vitale"]),
+        ("quiz.more.puma_r", "sms", ["preuve de dépôt", "ameli"]),
+        ("quiz.more.puma_w", "sms", ["ameli"]), ("quiz.more.puma_x", "sms", ["ameli"]),
+        ("quiz.more.da_p", "sms", ["ameli"]), ("quiz.more.da_p", "voice", ["ameli"]),
+        ("topic.ame", "sms", ["акредит. асоціація"]),
+        ("quiz.more.ame", "voice", ["акредитовану асоціацію"]),
+        ("quiz.out.irr_w", "sms", ["акредит. асоціація", "мають право на AME"]),
+        ("quiz.out.maint", "sms", ["акредит. асоціація"]),
+        ("quiz.out.da_w", "sms", ["мають право на PUMA"]),
+        ("welcome", "sms", ["114"]), ("help", "sms", ["C2S", "114"]),
+        ("topics.menu", "sms", ["C2S"]), ("quiz.out.urg", "sms", ["114"]),
+        ("quiz.out.urg", "voice", ["114"]),
+    ],
 }
 NOT_SAID = {  # what French no longer says (CPAM 67's practice, facts review #9)
     "ru": [("quiz.out.da_w", "sms", "15 дней")],
+    "uk": [("quiz.out.da_w", "sms", "15 днів")],
 }
 
 
