@@ -274,10 +274,23 @@ SAID = {
         ("topics.menu", "sms", ["C2S"]), ("quiz.out.urg", "sms", ["114"]),
         ("quiz.out.urg", "voice", ["114"]),
     ],
+    "ps": [
+        ("topic.puma", "sms", ["mutuelle", "CSS", "پیسې ورکوئ"]),
+        ("topic.docs", "sms", ["copie intégrale", "extrait avec filiation", "preuve de dépôt"]),
+        ("topic.vitale", "sms", ["attestation d'ouverture de droits", "Ma nouvelle carte Vitale"]),
+        ("quiz.more.puma_r", "sms", ["preuve de dépôt", "ameli"]),
+        ("quiz.more.puma_w", "sms", ["ameli"]), ("quiz.more.puma_x", "sms", ["ameli"]),
+        ("quiz.more.da_p", "sms", ["ameli"]),
+        ("topic.ame", "sms", ["منل شوې موسسه"]), ("quiz.out.irr_w", "sms", ["منل شوې موسسه"]),
+        ("quiz.out.maint", "sms", ["منل شوې موسسه"]), ("quiz.out.m_ame", "sms", ["منل شوې موسسه"]),
+        ("welcome", "sms", ["114"]), ("help", "sms", ["C2S", "114"]),
+        ("topics.menu", "sms", ["C2S"]), ("quiz.out.urg", "sms", ["114"]),
+    ],
 }
 NOT_SAID = {  # what French no longer says (CPAM 67's practice, facts review #9)
     "ru": [("quiz.out.da_w", "sms", "15 дней")],
     "uk": [("quiz.out.da_w", "sms", "15 днів")],
+    "ps": [("topic.puma", "sms", "کډوال"), ("topic.docs", "sms", "کډوال")],  # any migrant
 }
 
 
