@@ -286,11 +286,26 @@ SAID = {
         ("welcome", "sms", ["114"]), ("help", "sms", ["C2S", "114"]),
         ("topics.menu", "sms", ["C2S"]), ("quiz.out.urg", "sms", ["114"]),
     ],
+    "ti": [
+        ("topic.puma", "sms", ["mutuelle", "CSS", "ትኸፍሉ", "ዑቕባ ዝተዋህቦም"]),
+        ("topic.docs", "sms", ["copie intégrale", "extrait avec filiation", "preuve de dépôt"]),
+        ("topic.vitale", "sms", ["attestation d'ouverture de droits", "Ma nouvelle carte Vitale"]),
+        ("quiz.more.puma_r", "sms", ["preuve de dépôt", "ameli"]),
+        ("quiz.more.puma_w", "sms", ["ameli"]), ("quiz.more.puma_x", "sms", ["ameli"]),
+        ("quiz.more.da_p", "sms", ["ameli"]),
+        ("quiz.more.ame", "sms", ["90", "ካርድ ብኣካል", "ፍቑድ ማሕበር"]),
+        ("quiz.out.irr_w", "sms", ["ፍቑድ ማሕበር"]), ("quiz.out.maint", "sms", ["ፍቑድ ማሕበር"]),
+        ("quiz.out.m_ame", "sms", ["ፍቑድ ማሕበር"]),
+        ("welcome", "sms", ["114"]), ("help", "sms", ["C2S", "114"]),
+        ("topics.menu", "sms", ["C2S"]), ("quiz.out.urg", "sms", ["114"]),
+    ],
 }
 NOT_SAID = {  # what French no longer says (CPAM 67's practice, facts review #9)
     "ru": [("quiz.out.da_w", "sms", "15 дней")],
     "uk": [("quiz.out.da_w", "sms", "15 днів")],
     "ps": [("topic.puma", "sms", "کډوال"), ("topic.docs", "sms", "کډوال")],  # any migrant
+    "ti": [("quiz.more.ame", "sms", "= ኣሉታ"),  # "silence means refusal": French no longer says it
+           ("topic.puma", "sms", "ስደተኛ"), ("topic.docs", "sms", "ስደተኛ")],
 }
 
 
