@@ -244,7 +244,7 @@ def test_valid_until_wins_over_the_april_rule():
 SAID = {
     "ru": [
         ("topic.puma", "sms", ["mutuelle", "CSS", "платите"]),
-        ("topic.docs", "sms", ["copie intégrale", "extrait avec filiation", "preuve de dépôt"]),
+        ("topic.docs", "sms", ["полная копия", "выписка с родителями", "preuve de dépôt"]),
         ("topic.vitale", "sms", ["attestation d'ouverture de droits", "Ma nouvelle carte Vitale"]),
         ("quiz.more.puma_r", "sms", ["preuve de dépôt", "ameli"]),
         ("quiz.more.puma_w", "sms", ["ameli"]), ("quiz.more.puma_x", "sms", ["ameli"]),
@@ -260,7 +260,7 @@ SAID = {
     ],
     "uk": [
         ("topic.puma", "sms", ["mutuelle", "CSS", "платите"]),
-        ("topic.docs", "sms", ["copie intégrale", "extrait avec filiation", "preuve de dépôt"]),
+        ("topic.docs", "sms", ["повна копія", "витяг з батьками", "preuve de dépôt"]),
         ("topic.vitale", "sms", ["attestation d'ouverture de droits", "Ma nouvelle carte Vitale"]),
         ("quiz.more.puma_r", "sms", ["preuve de dépôt", "ameli"]),
         ("quiz.more.puma_w", "sms", ["ameli"]), ("quiz.more.puma_x", "sms", ["ameli"]),
@@ -276,7 +276,7 @@ SAID = {
     ],
     "ps": [
         ("topic.puma", "sms", ["mutuelle", "CSS", "پیسې ورکوئ"]),
-        ("topic.docs", "sms", ["copie intégrale", "extrait avec filiation", "preuve de dépôt"]),
+        ("topic.docs", "sms", ["بشپړه کاپي", "extrait avec filiation", "preuve de dépôt"]),
         ("topic.vitale", "sms", ["attestation d'ouverture de droits", "Ma nouvelle carte Vitale"]),
         ("quiz.more.puma_r", "sms", ["preuve de dépôt", "ameli"]),
         ("quiz.more.puma_w", "sms", ["ameli"]), ("quiz.more.puma_x", "sms", ["ameli"]),
@@ -288,7 +288,7 @@ SAID = {
     ],
     "ti": [
         ("topic.puma", "sms", ["mutuelle", "CSS", "ትኸፍሉ", "ዑቕባ ዝተዋህቦም"]),
-        ("topic.docs", "sms", ["copie intégrale", "extrait avec filiation", "preuve de dépôt"]),
+        ("topic.docs", "sms", ["ምሉእ ቅዳሕ", "ስም ወለዲ", "preuve de dépôt"]),
         ("topic.vitale", "sms", ["attestation d'ouverture de droits", "Ma nouvelle carte Vitale"]),
         ("quiz.more.puma_r", "sms", ["preuve de dépôt", "ameli"]),
         ("quiz.more.puma_w", "sms", ["ameli"]), ("quiz.more.puma_x", "sms", ["ameli"]),
