@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from hotline.cli import main
 from hotline.console import auth
+from hotline.text import plain
 
 from .conftest import TOKEN
 from .harness import HOTLINE_NUMBER, Caller, Texter, post
@@ -172,7 +173,8 @@ def produce_traffic(app) -> None:
     """A texter through the questionnaire, two callers, one who hangs up at Q2."""
     client = app.test_client()
     texter = Texter(client, TOKEN, "+33612345678")
-    for body in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "2", "1500"]:
+    # Q3 = 4 (no papers), then 1 (never had papers or over 6 months), 1 (over 3 months)
+    for body in ["Bonjour", "1", "TEST", "1", "2", "4", "1", "1", "2", "1500"]:
         texter.send(body)
     caller = Caller(client, TOKEN, "+33698765432")
     caller.call()
@@ -198,9 +200,9 @@ def test_the_api_adds_up_the_counters_of_real_traffic(console_app, staff):
     assert funnel["quiz.q2"]["reached"] == 2
     assert funnel["quiz.q2"]["left"] == 1 and funnel["quiz.q2"]["left_calls"] == 1
     assert funnel["quiz.q6"]["reached"] == 1 and funnel["quiz.q6"]["left"] == 0
-    assert data["totals"]["texts"] == 9 and data["totals"]["calls"] == 2
+    assert data["totals"]["texts"] == 10 and data["totals"]["calls"] == 2
     assert data["totals"]["call_minutes"] == 2.5 and data["call_ends"] == {"quiz.q2": 1}
-    assert data["days"][-1]["texts"] == 9
+    assert data["days"][-1]["texts"] == 10
     outside = staff.get("/console/api/stats?from=2026-11-01&to=2026-11-07").get_json()
     assert outside["languages"] == {} and outside["totals"]["texts"] == 0
 
@@ -222,7 +224,7 @@ def test_the_csv_has_every_counter_by_day(console_app, staff):
     rows = [line.split(",") for line in response.text.strip().splitlines()]
     assert rows[0] == ["counter", "total", "2026-11-26", "2026-11-27"]
     table = {row[0]: row[1:] for row in rows[1:]}
-    assert table["sms.text"] == ["9", "0", "9"] and table["call.seconds"] == ["150", "0", "150"]
+    assert table["sms.text"] == ["10", "0", "10"] and table["call.seconds"] == ["150", "0", "150"]
 
 
 @pytest.mark.skipif(shutil.which("dot") is None,
@@ -246,7 +248,8 @@ def test_the_try_page_talks_to_the_real_webhooks(console_app, staff):
     assert turn["keys"] == "1" and turn["action"]
     turn = staff.post("/console/try/call", data={"csrf_token": token, "action": turn["action"],
                                                  "digits": "2"}).get_json()
-    assert any("health coverage" in p.get("say", "") for p in turn["prompts"])
+    welcome = plain(console_app.extensions["hotline"].script.message("en", "welcome").voice)
+    assert any(welcome[:24] in p.get("say", "") for p in turn["prompts"])  # English, spoken
     bad = staff.post("/console/try/call", data={"csrf_token": token, "action": "/sms?x=1",
                                                 "digits": "1"})
     assert bad.status_code == 400
