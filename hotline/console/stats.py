@@ -1,4 +1,4 @@
-"""The dashboard's numbers: the daily counters of a date range, added up (see COUNTERS.md).
+"""The dashboard's numbers: the daily counters of a date range, added up (see docs/counters.md).
 
 Only counters: no person, no number. The questionnaire's funnel: "reached" a step is
 `node.<step>`; "left there" is the calls that ended there (`left.<step>`) or, when more,
