@@ -198,8 +198,8 @@ class Speech:
 
     def menu_languages(self) -> tuple[str, ...]:
         """Languages a call cannot be held in whose language-menu line (MENU_LINE, with the
-        SMS route) has audio: the language menu names them too. (For the engine: add
-        `Say.of(MENU_LINE, lang=code)` for each to the voice language menu.)"""
+        SMS route) has audio: the voice language menu names them too (World's
+        `sms_menu_languages`)."""
         if self._menu_languages is None:
             out = []
             for code in self.script.languages:

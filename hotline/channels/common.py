@@ -109,10 +109,10 @@ def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | N
     runs, without state, and the answer is still valid. A withheld caller's state lives
     for their call only and keeps no preference."""
     hl = hotline()
-    world = hl.world()
+    world = _for(hl.world(), who)  # the world as this person sees it
     if who.state_key is None:  # nobody, and no call to hold on to: nothing to remember
         session = (stateless or fallback)(Session())
-        return render(*step(hl.script, session, event, _for(world, who, session)))
+        return render(*step(hl.script, session, event, world))
     pid = hl.store.pid(who.state_key)
 
     def not_advanced(session: Session) -> str:
@@ -120,8 +120,7 @@ def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | N
         log.info("a %s request handled before came again: not advanced", channel)
         if replayed is not None:
             return replayed(session)
-        return render(*step(hl.script, session, Input(channel, "repeat"),
-                            _for(world, who, session)))
+        return render(*step(hl.script, session, Input(channel, "repeat"), world))
 
     for attempt in range(TURN_ATTEMPTS):
         try:
@@ -129,14 +128,14 @@ def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | N
         except RedisError:
             log.warning("redis unreachable: answering %s without state", channel)
             session = (stateless or fallback)(Session())
-            return render(*step(hl.script, session, event, _for(world, who, session)))
+            return render(*step(hl.script, session, event, world))
         if loaded.answer is not None:
             return loaded.answer
         if loaded.handled:
             return not_advanced(fallback(loaded.session))
         stored_prefs = (loaded.session.lang, loaded.session.opted_out)
         session = fallback(loaded.session)
-        new_session, reply, events = step(hl.script, session, event, _for(world, who, session))
+        new_session, reply, events = step(hl.script, session, event, world)
         body = render(new_session, reply, events)
         try:
             saved, first = hl.store.save_turn(
@@ -169,8 +168,7 @@ def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | N
     return body
 
 
-def _for(world: World, who: Identity, session: Session) -> World:
-    """The world as this person sees it: a copy by SMS only to a mobile number that has
-    not opted out (`outbound_sms` off too, so today's engine says so rather than promise)."""
-    can_text = who.known and who.mobile and not session.opted_out
-    return replace(world, can_text=can_text, outbound_sms=world.outbound_sms and can_text)
+def _for(world: World, who: Identity) -> World:
+    """The world as this person sees it: a text can reach a known mobile number only (the
+    engine also checks the account and the person's opt-out)."""
+    return replace(world, can_text=who.known and who.mobile)
