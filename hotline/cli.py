@@ -198,6 +198,44 @@ def audio_build(offline: bool, langs: tuple[str, ...]) -> None:
                    f"next build", err=True)
 
 
+@audio.command("fit")
+@click.option("--lang", "langs", multiple=True, help="only these languages (repeatable)")
+def audio_fit(langs: tuple[str, ...]) -> None:
+    """Fit each language's speaking rate and pause (settings.yaml `voice_time`) to the
+    rendered audio's seconds (least squares over every rendered prompt)."""
+    from .config import Config
+    from .content import load_script
+    from .content.timing import fit
+    from .speech import Speech, speech_units
+
+    config = Config.load()
+    script = load_script(config.scripts_dir)
+    today = config.clock().date()
+    speech = Speech(script, config.audio_dir, today=lambda: today)
+    samples: dict[str, list[tuple[str, float]]] = {}
+    for code in script.languages:
+        if langs and code not in langs:
+            continue
+        for unit in speech_units(script, code, today):
+            seconds = speech.seconds(code, unit.text)
+            if seconds is not None and unit.kind != "value":
+                samples.setdefault(code, []).append((unit.text, seconds))
+    if not samples:
+        raise click.ClickException(f"no rendered audio in {config.audio_dir}: run "
+                                   f"`hotline audio build` first")
+    french = None
+    if "fr" in samples:
+        french = fit(samples["fr"])[0]
+    rates, pauses = {}, {}
+    for code, rows in samples.items():
+        rate, pause, error = fit(rows, french)
+        rates[code], pauses[code] = round(rate, 1), round(pause, 2)
+        click.echo(f"{code}: {rate:.1f} characters/s, {pause:.2f} s per pause, mean error "
+                   f"{error:.2f} s over {len(rows)} prompt(s)")
+    click.echo(f"rates: {rates}".replace("'", ""))
+    click.echo(f"pause: {pauses}".replace("'", ""))
+
+
 @audio.command("import")
 @click.argument("lang")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))

@@ -553,7 +553,9 @@ class VoiceTime(Strict):
     spoken (characters per second of text, for prompts without rendered audio)."""
 
     rates: dict[str, Annotated[float, Field(gt=1, lt=40)]]
-    rates_measured: str  # how and when the rates were measured
+    # seconds of silence a voice adds at each ':', '.', ',', '?'... (timing.PAUSES)
+    pause: dict[str, Annotated[float, Field(ge=0, lt=2)]] = Field(default_factory=dict)
+    rates_measured: str  # how and when the rates (and pauses) were measured
     # budgets; unset: measured and reported, not enforced
     longest_path: dict[str, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
     prompt: Annotated[int, Field(gt=0)] | None = None  # a menu or a question

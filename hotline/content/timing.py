@@ -2,8 +2,11 @@
 start to each answer, the longest menu or question, the longest spoken answer.
 
 A prompt's length is the length of its rendered audio when `hotline audio build` made it
-(the manifest keeps each file's seconds), else its text at the language's speaking rate
-(`settings.yaml` `voice_time.rates`, characters per second, measured). The path is what a
+(the manifest keeps each file's seconds), else its text: its characters at the language's
+speaking rate (`settings.yaml` `voice_time.rates`, characters per second) plus a pause at each
+':', '.', ',', '?' and the like (`voice_time.pause`, seconds each): a terse menu has many
+pauses per character, which a rate alone undercounts. Both are fitted to rendered audio
+(`fit`, `hotline audio fit`). The path is what a
 first-time caller hears when listening to every prompt: the language menu, the welcome and
 the main menu, then each menu or question on the way, then the answer (its longest form,
 with the longest of its additions; without the footer that says which keys do what).
@@ -12,7 +15,8 @@ Budgets are in `settings.yaml` `voice_time`; the content check turns an excess i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..text import FRENCH_MARK, fill, plain
@@ -35,6 +39,10 @@ from .script import REFERENCE_LANG, Script
 SAMPLES = {"town": "Saint-Denis", "departement": "Seine-Saint-Denis", "postcode": "93200",
            "name": "CPAM de la Seine-Saint-Denis", "phone": "01 45 21 38 40",
            "address": "CPAM 93, CS 60300, 93018 Bobigny Cedex", "hours": "lundi à vendredi"}
+
+# where a voice pauses: sentence and clause marks, Latin and Arabic-script (، ؛ ؟), and the
+# full stop of Ethiopic script (።, ፣)
+PAUSES = re.compile(r"[.:,;?!…،؛؟።፣]+")
 
 Seconds = Callable[[str, str], "float | None"]  # (lang, spoken text) -> seconds of its audio
 
@@ -60,6 +68,7 @@ class Clock:
         self.script, self.audio_seconds = script, audio_seconds
         rates = script.voice_time.rates if script.voice_time else {}
         self.rates = rates
+        self.pause = script.voice_time.pause if script.voice_time else {}
         self.values = {**SAMPLES, **{k: str(v) for k, v in
                                      rules.reference_amounts(script.parameters, today).items()}}
         self.values.update(_ceilings(script, today))
@@ -75,11 +84,52 @@ class Clock:
             if found is not None:
                 return found
         self.from_text.add(msg_id)
+        return self.estimate(lang, text)
+
+    def estimate(self, lang: str, text: str) -> float:
+        """Seconds to say a text, from its characters and its pauses."""
         rate = self.rates.get(lang) or self.rates.get("other") or 14.0
         french = self.rates.get(REFERENCE_LANG) or rate
-        # words marked [fr:...] are said by the French voice, at its rate; the marks are not said
-        marked = sum(len(m.group(1)) for m in FRENCH_MARK.finditer(text))
-        return (len(plain(text)) - marked) / rate + marked / french
+        pause = self.pause.get(lang, self.pause.get("other", 0.0))
+        own, marked, pauses = features(text)
+        return own / rate + marked / french + pauses * pause
+
+
+def features(text: str) -> tuple[int, int, int]:
+    """(characters said in the language's voice, characters said by the French voice (marked
+    [fr:...]; the marks are not said), pauses)."""
+    marked = sum(len(m.group(1)) for m in FRENCH_MARK.finditer(text))
+    said = plain(text)
+    return len(said) - marked, marked, len(PAUSES.findall(said))
+
+
+def fit(samples: Iterable[tuple[str, float]], french_rate: float | None = None
+        ) -> tuple[float, float, float]:
+    """Least-squares fit of seconds = characters / rate + pauses * pause over (text, seconds
+    of its audio) samples of one language; French-marked characters are taken at
+    `french_rate` (the French fit's) and subtracted first. Returns (rate, pause, the mean
+    absolute error in seconds)."""
+    rows = []
+    for text, seconds in samples:
+        own, marked, pauses = features(text)
+        if marked and french_rate:
+            seconds -= marked / french_rate
+        else:
+            own += marked
+        rows.append((own, pauses, seconds))
+    # normal equations of the two-term model without intercept
+    sxx = sum(c * c for c, _, _ in rows)
+    sxp = sum(c * p for c, p, _ in rows)
+    spp = sum(p * p for _, p, _ in rows)
+    sxy = sum(c * y for c, _, y in rows)
+    spy = sum(p * y for _, p, y in rows)
+    det = sxx * spp - sxp * sxp
+    if not rows or det == 0:
+        raise ValueError("too few samples to fit a rate and a pause")
+    per_char = (sxy * spp - spy * sxp) / det
+    pause = (sxx * spy - sxp * sxy) / det
+    error = sum(abs(c * per_char + p * pause - y) for c, p, y in rows) / len(rows)
+    return 1 / per_char, pause, error
 
 
 def _ceilings(script: Script, today: dt.date) -> dict[str, str]:
