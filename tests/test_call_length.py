@@ -140,3 +140,26 @@ def test_every_outcome_has_a_short_copy_form_in_every_language():
         for lang in SCRIPT.languages:
             msg = SCRIPT.message(lang, node.message)
             assert msg.copy and "[fr:" not in msg.copy, (lang, node.id)
+
+
+# -- the text estimate (rate + pauses) agrees with real audio -------------------------
+
+def test_the_estimate_with_pauses_is_within_15_percent_of_espeak(tmp_path):
+    """The main menu rendered by espeak-ng (as `hotline audio build --offline` does) lasts
+    what the estimate says, within 15 %; without the pause term it would be far under."""
+    import shutil as sh
+
+    from hotline.content.timing import Clock, features
+    from hotline.tts import Espeak, duration_seconds
+
+    if not (sh.which("espeak-ng") and sh.which("sox")):
+        pytest.skip("espeak-ng and sox are needed to render a menu (apt-get install espeak-ng sox)")
+    clock = Clock(SCRIPT, TODAY)
+    for lang in ("fr", "en"):
+        text = SCRIPT.message(lang, "main.menu").text("voice")
+        out = tmp_path / f"{lang}.wav"
+        Espeak().render(text, SCRIPT.languages[lang].tts["espeak"], out)
+        heard, guessed = duration_seconds(out), clock.estimate(lang, text)
+        assert abs(guessed - heard) <= 0.15 * heard, (lang, heard, guessed)
+        own, marked, pauses = features(text)
+        assert pauses >= 5 and (own + marked) / clock.rates[lang] < 0.85 * heard  # pauses matter
