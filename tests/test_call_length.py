@@ -163,3 +163,24 @@ def test_the_estimate_with_pauses_is_within_15_percent_of_espeak(tmp_path):
         assert abs(guessed - heard) <= 0.15 * heard, (lang, heard, guessed)
         own, marked, pauses = features(text)
         assert pauses >= 5 and (own + marked) / clock.rates[lang] < 0.85 * heard  # pauses matter
+
+
+def test_an_outcome_is_measured_with_every_addition_said_with_it():
+    """The engine says every addition that holds (the paying CSS, the housing note and the
+    Alsace-Moselle cost together): the measures add them all, not the longest one alone,
+    and leave out what cannot hold on that way (no housing note when the housing question
+    was skipped)."""
+    from hotline.content.paths import possible_adds, ways
+
+    node = SCRIPT.nodes["quiz.out.puma_w"]
+    together = [possible_adds(SCRIPT, node, facts) for path, facts in ways(SCRIPT, "quiz.start")
+                if path[-1] == node.id]
+    assert ["quiz.add.css_part", "quiz.add.forfait", "quiz.add.css_am"] in together
+    skipped = [possible_adds(SCRIPT, node, f) for p, f in ways(SCRIPT, "quiz.start")
+               if p[-1] == node.id and "quiz.q7" not in p]
+    assert skipped and not [a for a in skipped if "quiz.add.housing_unknown" in a
+                            or "quiz.add.forfait" in a]
+
+    costs = Costs(SCRIPT, sample_values(SCRIPT, TODAY))
+    n, of = costs.costliest_copy("fr")
+    assert of.count(" + ") >= 2  # the copy's cost counts the additions said together

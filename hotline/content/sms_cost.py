@@ -96,7 +96,7 @@ class Costs:
     # -- the questionnaire --------------------------------------------------
     def questionnaire(self, lang: str, start: str) -> tuple[int, list[str]]:
         """The costliest way from `start` to an outcome: segments and nodes (`paths.ways`:
-        each prompt on the way, then the outcome with each addition the facts allow)."""
+        each prompt on the way, then the outcome with every addition the facts allow)."""
         script = self.script
         best: tuple[int, list[str]] = (0, [])
         for path, facts in paths.ways(script, start):
@@ -108,18 +108,17 @@ class Costs:
                 prompt = getattr(script.nodes[node_id], "prompt", None)
                 if prompt:
                     spent += self.reply(lang, [prompt])
-            forms = [[node.message]] + [[node.message, a]
-                                        for a in paths.possible_adds(node, facts)]
-            spent += max(self.reply(lang, form) for form in forms)
+            # every addition these facts allow, as the engine adds all that hold
+            spent += self.reply(lang, [node.message, *paths.possible_adds(self.script, node, facts)])
             if spent > best[0]:
                 best = (spent, path)
         return best
 
     # -- the copy after a call ----------------------------------------------
-    def copy_pieces(self, lang: str, node: NodeBase, add: str | None = None) -> list[Piece]:
+    def copy_pieces(self, lang: str, node: NodeBase, adds: Sequence[str] = ()) -> list[Piece]:
         """What `1` texts after this answer (as `dialogue.nodes.sms_copy` builds it)."""
         if isinstance(node, OutcomeNode):
-            ids = [M.COUNTER_INTRO, *CAISSE, node.message] + ([add] if add else [])
+            ids = [M.COUNTER_INTRO, *CAISSE, node.message, *adds]
             pieces = [self.piece(lang, m, "copy") for m in ids]
             if lang != REFERENCE_LANG:
                 pieces.append(self.piece(REFERENCE_LANG, node.message, "copy"))
@@ -134,15 +133,21 @@ class Costs:
         return []
 
     def costliest_copy(self, lang: str) -> tuple[int, str]:
+        """The costliest copy: each answer, an outcome with every set of additions that can
+        hold together (those the facts of a way to it allow)."""
+        forms: dict[str, set[tuple[str, ...]]] = {n.id: {()} for n in self.script.nodes.values()}
+        for path, facts in paths.ways(self.script, self.script.main):
+            node = self.script.nodes[path[-1]]
+            if isinstance(node, OutcomeNode):
+                forms[node.id].add(tuple(paths.possible_adds(self.script, node, facts)))
         worst = (0, "")
         for node in self.script.nodes.values():
-            adds = [a.message for a in node.adds] if isinstance(node, OutcomeNode) else []
-            for add in [None, *adds]:
-                pieces = self.copy_pieces(lang, node, add)
+            for adds in forms[node.id]:
+                pieces = self.copy_pieces(lang, node, adds)
                 if pieces:
                     n = segments(pack(self.script, pieces, "copy"))
                     if n > worst[0]:
-                        worst = (n, node.id + (f" + {add}" if add else ""))
+                        worst = (n, " + ".join([node.id, *adds]))
         return worst
 
 

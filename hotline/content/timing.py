@@ -8,8 +8,9 @@ speaking rate (`settings.yaml` `voice_time.rates`, characters per second) plus a
 pauses per character, which a rate alone undercounts. Both are fitted to rendered audio
 (`fit`, `hotline audio fit`). The path is what a
 first-time caller hears when listening to every prompt: the language menu, the welcome and
-the main menu, then each menu or question on the way, then the answer (its longest form,
-with the longest of its additions; without the footer that says which keys do what).
+the main menu, then each menu or question on the way, then the answer (an outcome with every
+addition the facts on that way allow: the engine says all that hold; without the footer
+that says which keys do what).
 Budgets are in `settings.yaml` `voice_time`; the content check turns an excess into a fault.
 """
 from __future__ import annotations
@@ -140,9 +141,10 @@ def _ceilings(script: Script, today: dt.date) -> dict[str, str]:
 
 
 def answer_messages(node: NodeBase) -> list[list[str]]:
-    """The forms an answer can take (the message, with each of its additions)."""
+    """The forms an answer can take (an outcome's additions are added on each way, where
+    the facts say which can hold together)."""
     if isinstance(node, OutcomeNode):
-        return [[node.message]] + [[node.message, a.message] for a in node.adds]
+        return [[node.message]]
     if isinstance(node, AnswerNode):
         return [[node.message]]
     if isinstance(node, CaisseNode):
@@ -199,10 +201,6 @@ def timing(script: Script, lang: str, clock: Clock, voiced: tuple[str, ...],
         forms = answer_messages(node)
         if forms:
             answers[node.id] = max(sum(clock.seconds(lang, m) for m in form) for form in forms)
-    if answers:
-        result.longest_answer_id, result.longest_answer = max(answers.items(),
-                                                             key=lambda kv: kv[1])
-
     # the longest way to each answer, from the main menu, with the facts known on the way
     # (`paths.ways`: a branch the answers so far decide goes one way only)
     for path, facts in paths.ways(script, script.main, ends=answers):
@@ -216,9 +214,11 @@ def timing(script: Script, lang: str, clock: Clock, voiced: tuple[str, ...],
                 heard += clock.seconds(lang, M.POSTCODE_CONFIRM)
         node = script.nodes[end]
         if isinstance(node, OutcomeNode):
-            forms = [[node.message]] + [[node.message, a]
-                                        for a in paths.possible_adds(node, facts)]
-            heard += max(sum(clock.seconds(lang, m) for m in form) for form in forms)
+            # every addition these facts allow, as the engine says all that hold
+            said = clock.seconds(lang, node.message) + sum(
+                clock.seconds(lang, a) for a in paths.possible_adds(script, node, facts))
+            answers[end] = max(answers[end], said)
+            heard += said
         else:
             heard += answers[end]
         if heard > result.paths.get(end, -1.0):
@@ -226,6 +226,9 @@ def timing(script: Script, lang: str, clock: Clock, voiced: tuple[str, ...],
             if heard > result.longest_path:
                 result.longest_path, result.longest_path_to = heard, end
                 result.path = [script.language_node] + path
+    if answers:
+        result.longest_answer_id, result.longest_answer = max(answers.items(),
+                                                             key=lambda kv: kv[1])
     if clock.from_text:
         result.source = "text"
     return result
