@@ -34,13 +34,24 @@ class Hotline:
     rendered_sms: dict[Any, Any] = field(default_factory=dict)  # SMS TwiML by (language, messages)
     rendered_voice: dict[Any, Any] = field(default_factory=dict)  # voice TwiML pieces
 
-    def world(self) -> World:
+    _worlds: dict[Any, World] = field(default_factory=dict)  # this minute's, by can_text
+
+    def world(self, can_text: bool = True) -> World:
+        """What the engine may know of the world, now; `can_text`: whether a text can
+        reach this person. The same for every request of a minute: made once."""
         now = self.config.clock()
-        return World(today=now.date(), directory=self.directory,
-                     now_minutes=now.hour * 60 + now.minute, weekday=now.weekday(),
-                     voice_languages=self.speech.voice_languages(),
-                     sms_menu_languages=self.speech.menu_languages(),
-                     outbound_sms=self.outbox.enabled)
+        minute = (now.date(), now.hour * 60 + now.minute, can_text)
+        found = self._worlds.get(minute)
+        if found is None:
+            found = World(today=now.date(), directory=self.directory,
+                          now_minutes=now.hour * 60 + now.minute, weekday=now.weekday(),
+                          voice_languages=self.speech.voice_languages(),
+                          sms_menu_languages=self.speech.menu_languages(),
+                          outbound_sms=self.outbox.enabled, can_text=can_text)
+            if len(self._worlds) > 4:  # only this minute's are used
+                self._worlds.clear()
+            self._worlds[minute] = found
+        return found
 
 
 def hotline() -> Hotline:

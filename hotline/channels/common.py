@@ -5,7 +5,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Response, request
@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator, compare
 
 from ..dialogue.engine import step
 from ..dialogue.events import Event
-from ..dialogue.model import Channel, Input, Reply, Session, World
+from ..dialogue.model import Channel, Input, Reply, Session
 from ..identity import Identity
 from ..services import Hotline, hotline
 from ..store import Saved
@@ -64,10 +64,15 @@ def check_signature() -> Response | None:
         params = request.form
     except Exception:  # an unreadable body is not a Twilio request
         return Response("", status=403)
-    if not _valid(RequestValidator(config.auth_token), public_url(), params, signature):
+    if not _valid(_validator(config.auth_token), public_url(), params, signature):
         log.warning("rejected a request with a wrong signature on %s", request.path)
         return Response("", status=403)
     return None
+
+
+@lru_cache(maxsize=2)
+def _validator(token: str) -> RequestValidator:
+    return RequestValidator(token)
 
 
 def _valid(validator: RequestValidator, url: str, params, signature: str) -> bool:
@@ -109,7 +114,9 @@ def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | N
     runs, without state, and the answer is still valid. A withheld caller's state lives
     for their call only and keeps no preference."""
     hl = hotline()
-    world = _for(hl.world(), who)  # the world as this person sees it
+    # the world as this person sees it: a text can reach a known mobile number only (the
+    # engine also checks the account and the person's opt-out)
+    world = hl.world(can_text=who.known and who.mobile)
     if who.state_key is None:  # nobody, and no call to hold on to: nothing to remember
         session = (stateless or fallback)(Session())
         return render(*step(hl.script, session, event, world))
@@ -166,9 +173,3 @@ def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | N
     if after is not None:
         after(hl, new_session, events)
     return body
-
-
-def _for(world: World, who: Identity) -> World:
-    """The world as this person sees it: a text can reach a known mobile number only (the
-    engine also checks the account and the person's opt-out)."""
-    return replace(world, can_text=who.known and who.mobile)
