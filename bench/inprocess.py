@@ -1,6 +1,6 @@
 """CPU per request of each server without HTTP or gunicorn: the WSGI apps called directly.
 
-    python bench/inprocess.py                  # µs per request: bare, bare+sig, hotline
+    python bench/inprocess.py                  # µs per request: bare, bare+sig, floor, hotline
     python bench/inprocess.py --profile FILE   # and a cProfile of the hotline (pstats file)
 
 The same signed pool as bench/run.py (recorded conversations, thousands of numbers), played
@@ -43,6 +43,12 @@ def environ_for(path: str, signature: str, body: str) -> dict:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def play(app, pool, check: bool) -> float:
     statuses = []
 
@@ -63,7 +69,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", type=int, default=6000)
     parser.add_argument("--rounds", type=int, default=3, help="best of this many plays")
-    parser.add_argument("--servers", default="bare,bare+sig,hotline")
+    parser.add_argument("--servers", default="bare,bare+sig,floor,hotline")
     parser.add_argument("--profile", help="write a cProfile of the hotline here")
     args = parser.parse_args()
 
@@ -82,16 +88,29 @@ def main() -> int:
         pool, _, people = loadgen.build_pool(personas, f"http://{HOST}", TOKEN, args.pool, 400)
         pool = [(r.path, r.signature, r.body) for r in pool]
         client = redis.Redis.from_url(redis_server.url)
+        from floor_app import create_app as floor
+
+        os.environ["REDIS_URL"] = redis_server.url
+        # measured as served: daily counters written once a second (the default), not per
+        # request as while recording
+        served = {**config, "HOTLINE_STATS_EVERY": "1"}
         makers = {"bare": lambda: bare("fixed"), "bare+sig": lambda: bare("signed"),
-                  "hotline": lambda: create_app(config)}
+                  "floor": floor, "hotline": lambda: create_app(served)}
         apps = {name: makers[name]() for name in args.servers.split(",")}
         print(f"{len(pool)} requests from {people} numbers, best of {args.rounds}")
-        for name, app in apps.items():
-            best = float("inf")
-            for _ in range(args.rounds):
+        redis_pid = redis_server.process.pid
+        print(f"{'':9s} {'wall':>8s} {'app cpu':>8s} {'redis cpu':>9s}  µs/request (best of each)")
+        best = {name: [float("inf")] * 3 for name in apps}  # wall, app cpu, redis cpu
+        for _ in range(args.rounds):  # the servers in turn, so a busier moment hits each
+            for name, app in apps.items():
                 client.flushall()
-                best = min(best, play(app, pool, check=True))
-            print(f"{name:9s} {best / len(pool) * 1e6:8.0f} µs/request")
+                cpu0, server0 = time.process_time(), cpu_seconds(redis_pid)
+                wall = play(app, pool, check=True)
+                found = (wall, time.process_time() - cpu0, cpu_seconds(redis_pid) - server0)
+                best[name] = [min(a, b) for a, b in zip(best[name], found)]
+        n = len(pool) / 1e6
+        for name, (wall, cpu, server) in best.items():
+            print(f"{name:9s} {wall / n:8.0f} {cpu / n:8.0f} {server / n:9.0f}")
         if args.profile:
             import cProfile
 
