@@ -182,5 +182,11 @@ def test_an_outcome_is_measured_with_every_addition_said_with_it():
                             or "quiz.add.forfait" in a]
 
     costs = Costs(SCRIPT, sample_values(SCRIPT, TODAY))
-    n, of = costs.costliest_copy("fr")
-    assert of.count(" + ") >= 2  # the copy's cost counts the additions said together
+    adds = ["quiz.add.css_part", "quiz.add.forfait", "quiz.add.css_am"]
+    pieces = costs.copy_pieces("fr", node, adds)
+    assert [m for m, _, _ in pieces][-3:] == adds  # the copy carries them all
+    together = pack(SCRIPT, pieces, "copy")
+    alone = pack(SCRIPT, costs.copy_pieces("fr", node), "copy")
+    assert sum(map(len, together)) > sum(map(len, alone))
+    # the costliest copy is at least this one (fr: the Comede answer costs as much today)
+    assert costs.costliest_copy("fr")[0] >= segments(together)

@@ -19,6 +19,8 @@ from hotline.cli import main
 from hotline.content.script import shared_script
 from hotline.embedded_redis import EmbeddedRedis, free_port
 
+from .harness import said
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -39,7 +41,7 @@ def test_simulate_call_by_keypad(redis_server):
     result = run(["simulate", "call"], input="1\n2\n5\nhangup\n",
                  env={"REDIS_URL": redis_server.url, "TWILIO_AUTH_TOKEN": "sim-token"})
     assert result.exit_code == 0
-    assert "[fr-FR] Français: tapez 1." in result.output
+    assert "[fr-FR] " + said("fr", "language.option") in result.output
     assert "Pour la sécurité sociale, envoyez" in result.output
     assert "(you hang up)" in result.output
 

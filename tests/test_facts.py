@@ -145,6 +145,8 @@ def test_an_adult_who_asked_for_a_child_goes_on_to_their_own_situation():
 
 
 def test_zero_first_says_hang_up_and_call_15_or_112():
+    # 0 only plays advice: the 15 and 112 come first. By SMS in Q1 itself; by voice in the
+    # welcome the caller heard seconds before (issue 15: Q1 no longer repeats them).
     for lang in ("fr", "en", "ru", "uk", "ar", "fa", "ps", "ti"):
         msg = SCRIPT.message(lang, "quiz.q1")
         first = msg.sms[: msg.sms.index("0", msg.sms.index("112") + 3) + 1]
@@ -177,8 +179,10 @@ EVERYDAY = {"ps": "کډوال", "ti": "ስደተኛ"}
 def test_refugee_means_the_status_granted(lang):
     sms = SCRIPT.message(lang, "quiz.q3").sms
     [option] = [line for line in sms.splitlines() if line.startswith("2 ")]
-    assert REFUGEE_GRANTED[lang] in option and "OFPRA" in option and "CNDA" in option
-    assert "OFPRA" in SCRIPT.message(lang, "quiz.q3").voice
+    assert REFUGEE_GRANTED[lang] in option
+    if lang not in ("fr", "en"):  # fr, en: no room left in Q3's one SMS (issue 15)
+        assert "OFPRA" in option and "CNDA" in option
+        assert "OFPRA" in SCRIPT.message(lang, "quiz.q3").voice
     if lang in EVERYDAY:
         for msg_id in ("quiz.q3", "quiz.q2m"):
             msg = SCRIPT.message(lang, msg_id)

@@ -21,7 +21,7 @@ from hotline.store import Store, pseudonym
 from hotline.text import FRENCH_MARK
 
 from .conftest import SECRET, TOKEN, paris
-from .harness import HOTLINE_NUMBER, Caller, Texter, post
+from .harness import HOTLINE_NUMBER, Caller, Texter, post, said
 from .test_where_to_go import open_comede  # noqa: F401  (a fixture)
 
 ACCOUNT = "AC" + "0" * 32
@@ -70,9 +70,9 @@ def wait(app) -> None:
 
 def ask_for_a_copy(caller: Caller):
     """(French,) topics, AME, then `1`: a copy by SMS."""
-    if "Français: tapez 1." in caller.call().texts:  # a first call
+    if said("fr", "language.option") in caller.call().texts:  # a first call
         caller.press("1")
-    assert "Vos droits: tapez 1" in caller.turn.text  # the main menu
+    assert said("fr", "main.menu") in caller.turn.text  # the main menu
     caller.press("2")
     assert "L'aide médicale de l'État" in caller.press("2").text  # the AME answer
     return caller.press("1")
@@ -95,8 +95,8 @@ def test_two_named_clients_are_two_people(client):
     alice, bob = Caller(client, TOKEN, "client:alice"), Caller(client, TOKEN, "client:bob")
     alice.call()
     alice.press("2")  # English
-    assert alice.call().text.startswith("Hello.")
-    assert "English: press 2." in bob.call().texts  # Bob gets the language menu
+    assert alice.call().text.startswith(said("en", "welcome"))
+    assert said("en", "language.option") in bob.call().texts  # Bob gets the language menu
 
 
 def test_two_withheld_callers_never_share_a_conversation(client, redis_client):
@@ -107,9 +107,9 @@ def test_two_withheld_callers_never_share_a_conversation(client, redis_client):
     assert first.press("1").gather  # state kept within the call: the questionnaire goes on
     second = Caller(client, TOKEN, "anonymous")
     turn = second.call()
-    assert "Français: tapez 1." in turn.texts  # the language menu, not a resume
+    assert said("fr", "language.option") in turn.texts  # the language menu, not a resume
     again = first.call()  # the first caller calls back: a new call, nothing to resume
-    assert "Français: tapez 1." in again.texts
+    assert said("fr", "language.option") in again.texts
     assert not list(redis_client.scan_iter("hl:*:prefs"))  # no stored preference
     sessions = list(redis_client.scan_iter("hl:*:session:*"))
     assert sessions and all(0 < redis_client.ttl(key) <= 1800 for key in sessions)
@@ -123,7 +123,7 @@ def test_a_second_withheld_caller_is_not_offered_to_resume(client, number):
     first.press("1")
     first.press("1")
     turn = Caller(client, TOKEN, number).call()
-    assert "Vous aviez commencé" not in turn.text and "Français: tapez 1." in turn.texts
+    assert "Vous aviez commencé" not in turn.text and said("fr", "language.option") in turn.texts
 
 
 def test_a_withheld_caller_gets_no_sms(sms_app):
@@ -330,11 +330,11 @@ def test_dial_has_an_action_and_the_hotline_as_caller_id(make_app, open_comede):
     assert urlsplit(dial.get("action")).path == "/voice/dialed"
 
 
-@pytest.mark.parametrize("status,said", [("no-answer", "Personne n'a répondu"),
-                                         ("busy", "La ligne est occupée"),
-                                         ("failed", "L'appel n'a pas pu aboutir"),
-                                         ("canceled", "L'appel n'a pas pu aboutir")])
-def test_a_dial_that_fails_says_so_and_goes_back_to_the_menu(make_app, open_comede, status, said):  # noqa: F811
+@pytest.mark.parametrize("status,message", [("no-answer", "dial.no_answer"),
+                                             ("busy", "dial.busy"),
+                                             ("failed", "dial.failed"),
+                                             ("canceled", "dial.failed")])
+def test_a_dial_that_fails_says_so_and_goes_back_to_the_menu(make_app, open_comede, status, message):  # noqa: F811
     client, caller, dial = _dial(make_app, open_comede)
     url = urlsplit(dial.get("action"))
     params = {"CallSid": caller.call_sid, "From": MOBILE, "To": HOTLINE_NUMBER,
@@ -344,10 +344,10 @@ def test_a_dial_that_fails_says_so_and_goes_back_to_the_menu(make_app, open_come
     from .harness import read_turn
 
     turn = read_turn(response.data)
-    assert turn.texts[0].startswith(said)
-    assert "Votre CPAM: 3" in turn.text and turn.gather  # the main menu
+    assert turn.texts[0] == said("fr", message)
+    assert said("fr", "main.menu") in turn.text and turn.gather  # the main menu
     caller.turn = turn
-    assert "Vos droits: tapez 1" in caller.press("9").text  # the call goes on
+    assert said("fr", "main.menu") in caller.press("9").text  # the call goes on
 
 
 def test_a_completed_dial_ends_with_a_goodbye(make_app, open_comede):  # noqa: F811

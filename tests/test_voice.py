@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from .conftest import TOKEN
-from .harness import Caller, post
+from .harness import Caller, post, said
 
 
 def test_first_call_offers_each_voiced_language_in_its_own_language(caller):
     turn = caller.call()
     assert turn.gather and turn.gather["numDigits"] == "1"
-    assert "Français: tapez 1." in turn.texts
-    assert "English: press 2." in turn.texts
-    assert dict(zip(turn.texts, turn.languages))["English: press 2."] == "en-GB"
+    assert said("fr", "language.option") in turn.texts
+    assert said("en", "language.option") in turn.texts
+    assert dict(zip(turn.texts, turn.languages))[said("en", "language.option")] == "en-GB"
     assert "fr-FR" in turn.languages and "en-GB" in turn.languages
     assert turn.gather["actionOnEmptyResult"] == "true"
     assert turn.redirect and "/voice/input" in turn.redirect
@@ -19,8 +19,8 @@ def test_first_call_offers_each_voiced_language_in_its_own_language(caller):
 def test_choosing_english_welcomes_with_emergency_numbers_and_the_main_menu(caller):
     caller.call()
     turn = caller.press("2")
-    assert "call 15 or 112" in turn.text
-    assert "Your CPAM: 3" in turn.text
+    assert turn.texts[0] == said("en", "welcome") and "15" in turn.texts[0]
+    assert said("en", "main.menu") in turn.text
     assert set(turn.languages) == {"en-GB"}
 
 
@@ -34,22 +34,22 @@ def test_topic_answer_repeat_and_back(caller):
     assert "tapez 9" in answer.texts[-1] and "SMS" not in answer.texts[-1]
     assert caller.press("9").texts == answer.texts
     assert "Carte Vitale: 4" in caller.press("*").text
-    assert "Votre CPAM: 3" in caller.press("*").text
+    assert said("fr", "main.menu") in caller.press("*").text
 
 
 def test_returning_caller_is_greeted_in_their_language(caller):
     caller.call()
     caller.press("2")
     turn = caller.call()
-    assert turn.text.startswith("Hello.")
+    assert turn.text.startswith(said("en", "welcome"))
 
 
 def test_zero_at_the_main_menu_changes_language(caller):
     caller.call()
     caller.press("1")
     turn = caller.press("0")
-    assert "English: press 2." in turn.texts
-    assert "Hello." in caller.press("2").text
+    assert said("en", "language.option") in turn.texts
+    assert said("en", "welcome") in caller.press("2").text
 
 
 def test_silence_twice_is_asked_again_then_a_polite_goodbye(caller):
@@ -95,7 +95,7 @@ def test_an_unknown_path_under_voice_says_the_current_menu_again(caller, client)
     params = {"CallSid": caller.call_sid, "From": caller.number, "Digits": "3"}
     response = post(client, TOKEN, "/voice/nowhere/at/all", params)
     assert response.status_code == 200
-    assert b"Votre CPAM: 3" in response.data
+    assert said("fr", "main.menu").encode() in response.data
 
 
 def test_status_callbacks_answer_204(client):
@@ -122,7 +122,7 @@ def test_a_language_without_voice_is_served_by_sms(make_app):
     app.extensions["hotline"].outbox.inline = True
     caller = Caller(app.test_client(), TOKEN)
     first = caller.call()
-    assert "tapez son numéro, réponse par SMS" in first.text
+    assert said("fr", "language.sms_only") in first.text
     with rsps.RequestsMock() as mock:
         mock.add(rsps.POST, "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 +
                  "/Messages.json", json={"sid": "SM" + "5" * 32}, status=201)

@@ -11,7 +11,7 @@ from hotline.directory import DEFAULT_FOLDER, Directory
 from hotline.sms_segments import count
 
 from .conftest import TOKEN, paris
-from .harness import Caller
+from .harness import Caller, said
 
 ACCOUNT = "AC" + "0" * 32
 MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
@@ -34,7 +34,7 @@ def test_multi_caisse_departement_lists_them_all_and_sends_to_36_46(french_texte
 
 def test_unconfirmed_address_says_check_by_calling_36_46(french_texter):
     answer = french_texter.says("CPAM 69001")
-    assert "vérifiez en appelant le 36 46" in answer
+    assert said("fr", "cpam.check", "sms") in answer and "36 46" in answer
     assert "(liste de 2014)" in answer  # the source's date is said with the address
 
 
@@ -145,10 +145,11 @@ def test_sms_for_the_counter_after_a_call_in_english_and_french(sms_app):
     # issue 15: the caisse and the answer's short `copy` form in English, then for the staff
     # the answer's French copy form in an SMS of its own (GSM-7), within 4 segments in all
     french = "1re demande en personne"
-    assert "To show at the counter" in text and french in text
+    intro = said("en", "counter.intro", "sms")
+    assert intro in text and french in text
     assert text.count("CPAM de la Seine-Saint-Denis") == 1
     assert "cerfa 11573" in text
-    assert text.index("To show at the counter") < text.index(french)
+    assert text.index(intro) < text.index(french)
     assert bodies[-1].startswith("AME, 1re demande") and count(bodies[-1]).encoding == "GSM-7"
     assert sum(count(b).segments for b in bodies) <= 4
 
