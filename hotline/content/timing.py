@@ -51,7 +51,9 @@ Seconds = Callable[[str, str], "float | None"]  # (lang, spoken text) -> seconds
 @dataclass
 class LanguageTiming:
     lang: str
-    source: str  # "audio" when every prompt on the longest path has rendered audio, else "text"
+    # "audio" when every message measured has rendered audio, "text" when none has, else
+    # "audio (N of M messages by their text)" (messages with amounts filled in are said with no audio file)
+    source: str
     longest_path: float = 0.0
     longest_path_to: str = ""
     path: list[str] = field(default_factory=list)
@@ -74,6 +76,7 @@ class Clock:
                                      rules.reference_amounts(script.parameters, today).items()}}
         self.values.update(_ceilings(script, today))
         self.from_text: set[str] = set()
+        self.from_audio: set[str] = set()
 
     def seconds(self, lang: str, msg_id: str) -> float:
         msg = self.script.message(lang, msg_id) or self.script.message("fr", msg_id)
@@ -83,6 +86,7 @@ class Clock:
         if self.audio_seconds is not None:
             found = self.audio_seconds(lang, text)
             if found is not None:
+                self.from_audio.add(msg_id)
                 return found
         self.from_text.add(msg_id)
         return self.estimate(lang, text)
@@ -182,7 +186,7 @@ def language_menu_seconds(script: Script, clock: Clock, voiced: tuple[str, ...],
 def timing(script: Script, lang: str, clock: Clock, voiced: tuple[str, ...],
            by_sms: tuple[str, ...] | None = None) -> LanguageTiming:
     """The listening times of one language."""
-    clock.from_text = set()
+    clock.from_text, clock.from_audio = set(), set()
     result = LanguageTiming(lang=lang, source="audio")
     if by_sms is None:
         by_sms = sms_menu_languages(script, voiced)
@@ -230,7 +234,9 @@ def timing(script: Script, lang: str, clock: Clock, voiced: tuple[str, ...],
         result.longest_answer_id, result.longest_answer = max(answers.items(),
                                                              key=lambda kv: kv[1])
     if clock.from_text:
-        result.source = "text"
+        result.source = (f"audio ({len(clock.from_text)} of "
+                         f"{len(clock.from_text | clock.from_audio)} messages by their text)"
+                         if clock.from_audio else "text")
     return result
 
 
