@@ -11,7 +11,9 @@
    `bare` (bench/bare_app.py: fixed TwiML, the limit of Flask + gunicorn), `bare+sig`
    (signature check and one <Message> built with the SDK, what every webhook pays),
    `floor` (bench/floor_app.py: the same plus one Redis round trip each way, the floor of
-   any stateful webhook) and `hotline` (`hotline:create_app()` on the real Redis);
+   any stateful webhook) and `hotline` (`hotline:create_app()` on the real Redis); with
+   `--baseline REV`, also `baseline`: the hotline as it was at git revision REV (extracted
+   with `git archive` into the run's folder), to see what a change cost in the same run;
 4. for each: checks a few conversations answer as recorded, warms up, then drives the load
    from a separate process (wrk + bench/wrk_pool.lua, or `python bench/loadgen.py drive`
    without wrk) at 32 connections for a fixed time, and reads each worker's peak RSS;
@@ -442,7 +444,7 @@ def report(machine: dict, args, runs: list[dict], startup: dict, lookup: dict, m
     by_name = {r["name"]: r for r in runs}
     if "hotline" in by_name:
         hot = by_name["hotline"]
-        for other in ("bare", "bare+sig", "floor"):
+        for other in ("bare", "bare+sig", "floor", "baseline"):
             if other in by_name:
                 ratios = [h["rps"] / o["rps"] for h, o in zip(
                     (r for r in per_round if r["name"] == "hotline"),
@@ -487,6 +489,17 @@ def report(machine: dict, args, runs: list[dict], startup: dict, lookup: dict, m
     return "\n".join(lines)
 
 
+def extract(revision: str, workdir: Path) -> Path:
+    """The hotline package and its content as they were at a git revision, in a folder of
+    the run (its `hotline/` comes first on the baseline server's path)."""
+    target = workdir / "baseline"
+    target.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision, "hotline",
+                              "ivr_scripts", "audio"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -514,7 +527,12 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float,
                         help="abort after this many s (default: 300 per round)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also serve the hotline as it was at this git revision "
+                             "(server `baseline`), e.g. the commit before a change")
     args = parser.parse_args()
+    if args.baseline and "baseline" not in args.servers.split(","):
+        args.servers += ",baseline"
     if args.time_limit is None:
         args.time_limit = 300.0 * args.rounds
     if args.loadgen == "auto":
@@ -575,6 +593,9 @@ def main() -> int:
             "floor": ("floor_app:create_app()", {}, ["--pythonpath", str(BENCH)]),
             "hotline": ("hotline:create_app()", {}, []),
         }
+        if args.baseline:
+            servers["baseline"] = ("hotline:create_app()", {},
+                                   ["--pythonpath", str(extract(args.baseline, workdir))])
         # Servers alternate within each round, so a slow spell of a shared machine hits
         # every server of that round rather than one of them.
         for round_no in range(1, args.rounds + 1):
