@@ -190,3 +190,29 @@ def test_an_outcome_is_measured_with_every_addition_said_with_it():
     assert sum(map(len, together)) > sum(map(len, alone))
     # the costliest copy is at least this one (fr: the Comede answer costs as much today)
     assert costs.costliest_copy("fr")[0] >= segments(together)
+
+
+@pytest.mark.slow
+def test_the_rendered_audio_of_every_voiced_language_is_within_the_budgets(tmp_path):
+    """The issue's measure on real audio: every prompt rendered offline with espeak-ng (as
+    `hotline audio build --offline` does), then the content check times the calls from the
+    files' durations. English and Arabic sit close to their budgets: this keeps them there."""
+    import shutil as sh
+
+    from hotline.audio_build import build
+    from hotline.speech import Speech
+
+    if not (sh.which("espeak-ng") and sh.which("sox")):
+        pytest.skip("espeak-ng and sox render the audio (apt-get install espeak-ng sox)")
+    build(SCRIPT, tmp_path, TODAY, offline=True)
+    report = check(SCRIPT, TODAY, speech=Speech(SCRIPT, tmp_path, today=lambda: TODAY))
+    budget = SCRIPT.voice_time
+    assert budget is not None
+    timed = {t.lang: t for t in report.timings}
+    assert set(timed) == set(VOICED)
+    for lang, t in timed.items():
+        assert t.source.startswith("audio"), (lang, t.source)  # measured on the files
+        limit = budget.longest_path.get(lang, budget.longest_path["other"])
+        assert 60 < t.longest_path <= limit, (lang, t.longest_path)
+        assert t.longest_prompt <= budget.prompt and t.longest_answer <= budget.answer, t
+    assert not [f for f in report.faults if f.startswith("voice ")]
