@@ -147,12 +147,10 @@ def test_every_outcome_has_a_short_copy_form_in_every_language():
 def test_the_estimate_with_pauses_is_within_15_percent_of_espeak(tmp_path):
     """The main menu rendered by espeak-ng (as `hotline audio build --offline` does) lasts
     what the estimate says, within 15 %; without the pause term it would be far under."""
-    import shutil as sh
-
     from hotline.content.timing import Clock, features
     from hotline.tts import Espeak, duration_seconds
 
-    if not (sh.which("espeak-ng") and sh.which("sox")):
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
         pytest.skip("espeak-ng and sox are needed to render a menu (apt-get install espeak-ng sox)")
     clock = Clock(SCRIPT, TODAY)
     for lang in ("fr", "en"):
@@ -197,12 +195,10 @@ def test_the_rendered_audio_of_every_voiced_language_is_within_the_budgets(tmp_p
     """The issue's measure on real audio: every prompt rendered offline with espeak-ng (as
     `hotline audio build --offline` does), then the content check times the calls from the
     files' durations. English and Arabic sit close to their budgets: this keeps them there."""
-    import shutil as sh
-
     from hotline.audio_build import build
     from hotline.speech import Speech
 
-    if not (sh.which("espeak-ng") and sh.which("sox")):
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
         pytest.skip("espeak-ng and sox render the audio (apt-get install espeak-ng sox)")
     build(SCRIPT, tmp_path, TODAY, offline=True)
     report = check(SCRIPT, TODAY, speech=Speech(SCRIPT, tmp_path, today=lambda: TODAY))

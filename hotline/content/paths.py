@@ -84,22 +84,9 @@ def ways(script: Script, start: str, ends: Mapping[str, Any] | None = None
     yield from walk(start, [], {})
 
 
-def set_facts(script: Script) -> set[str]:
-    """The facts only options and branch cases set (`set:`)."""
-    found: set[str] = set()
-    for node in script.nodes.values():
-        if isinstance(node, WithOptions):
-            for option in node.options.values():
-                found.update(option.set)
-        if isinstance(node, BranchNode):
-            for case in node.cases:
-                found.update(case.set)
-    return found
-
-
 def possible_adds(script: Script, node: OutcomeNode, facts: Facts) -> list[str]:
     """The additions of an outcome these facts do not rule out, all said together as the
     engine does. A fact that only `set:` gives and that no step of this way set is absent,
     as it is for the engine (`housing` when the housing question was skipped)."""
-    known = {**dict.fromkeys(set_facts(script) - set(facts)), **facts}
+    known = {**dict.fromkeys(script.chosen_facts - set(facts)), **facts}
     return [a.message for a in node.adds if decide(a.when, known) is not False]

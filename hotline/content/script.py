@@ -16,7 +16,16 @@ from typing import Any
 
 from ..text import fill, fold, placeholders
 from . import schema
-from .schema import AnswerNode, Fault, NodeBase, NumberNode, OutcomeNode, QuestionNode
+from .schema import (
+    AnswerNode,
+    BranchNode,
+    Fault,
+    NodeBase,
+    NumberNode,
+    OutcomeNode,
+    QuestionNode,
+    WithOptions,
+)
 
 REFERENCE_LANG = "fr"
 
@@ -124,6 +133,20 @@ class Script:
                 if n.flow == flow and isinstance(n, (QuestionNode, NumberNode))]
 
     # -- messages ---------------------------------------------------------
+    @functools.cached_property
+    def chosen_facts(self) -> frozenset[str]:
+        """The facts only options and branch cases set (`set:`): absent when no step of a
+        conversation set them."""
+        found: set[str] = set()
+        for node in self.nodes.values():
+            if isinstance(node, WithOptions):
+                for option in node.options.values():
+                    found.update(option.set)
+            if isinstance(node, BranchNode):
+                for case in node.cases:
+                    found.update(case.set)
+        return frozenset(found)
+
     def message(self, lang: str, msg_id: str) -> Message | None:
         return self.messages.get(lang, {}).get(msg_id)
 
