@@ -2,6 +2,7 @@
 
     python bench/inprocess.py                  # µs per request: bare, bare+sig, floor, hotline
     python bench/inprocess.py --profile FILE   # and a cProfile of the hotline (pstats file)
+    python bench/inprocess.py --profile FILE --profile-server floor   # of another server
 
 The same signed pool as bench/run.py (recorded conversations, thousands of numbers), played
 in order through `app.wsgi_app(environ, start_response)` on a real redis-server. It leaves
@@ -70,7 +71,8 @@ def main() -> int:
     parser.add_argument("--pool", type=int, default=6000)
     parser.add_argument("--rounds", type=int, default=3, help="best of this many plays")
     parser.add_argument("--servers", default="bare,bare+sig,floor,hotline")
-    parser.add_argument("--profile", help="write a cProfile of the hotline here")
+    parser.add_argument("--profile", help="write a cProfile of one server here")
+    parser.add_argument("--profile-server", default="hotline", help="the server to profile")
     args = parser.parse_args()
 
     redis_server = EmbeddedRedis()
@@ -117,7 +119,7 @@ def main() -> int:
             client.flushall()
             profiler = cProfile.Profile()
             profiler.enable()
-            play(apps["hotline"], pool, check=True)
+            play(apps[args.profile_server], pool, check=True)
             profiler.disable()
             profiler.dump_stats(args.profile)
             print(f"profile written to {args.profile}")
