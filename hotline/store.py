@@ -41,38 +41,49 @@ PREFIX = "hl"
 # smaller than the answer: a retry or a replay within a day changes nothing.
 CLAIM_TTL = 24 * 3600
 
-# KEYS: session, prefs[, answer, claim] -> {session, prefs, answer, handled (0/1)} (nil when
-# absent). Preferences written as a hash by earlier versions are turned into today's JSON
-# string on the way.
-LOAD_SCRIPT = """
-local prefs = redis.pcall('GET', KEYS[2])
+# A turn is loaded with one MGET (session, prefs[, answer, claim]): no script, the cheapest
+# read. MGET gives nil for a key that is not a string, so preferences written as a hash by
+# earlier versions look absent there; the save script converts them and reports a conflict,
+# so the turn is computed again on them before anything is sent (an opt-out holds).
+
+
+
+def _read_prefs(key: str) -> str:
+    """Lua: `prefs` read from `key`; preferences written as a hash by earlier versions are
+    turned into today's JSON string there and then (`converted`)."""
+    return f"""
+local prefs, converted = redis.pcall('GET', {key}), false
 if type(prefs) == 'table' and prefs.err then
-  local fields = redis.call('HGETALL', KEYS[2])
-  local old = {}
+  local fields = redis.call('HGETALL', {key})
+  local old = {{}}
   for i = 1, #fields, 2 do old[fields[i]] = fields[i + 1] end
-  prefs = cjson.encode({lang = old.lang or false, opted_out = old.opted_out == '1'})
-  redis.call('SET', KEYS[2], prefs)
+  prefs = cjson.encode({{lang = old.lang or false, opted_out = old.opted_out == '1'}})
+  redis.call('SET', {key}, prefs)
+  converted = true
 end
-local answer, handled = false, 0
-if KEYS[3] then
-  answer = redis.call('GET', KEYS[3])
-  handled = redis.call('EXISTS', KEYS[4])
-end
-return {redis.call('GET', KEYS[1]), prefs, answer, handled}
+"""
+
+
+# KEYS: prefs. Returns the preferences as stored (nil when absent), converted first if an
+# earlier version wrote them as a hash.
+CONVERT_PREFS_SCRIPT = _read_prefs("KEYS[1]") + """
+return prefs
 """
 
 # KEYS: session, prefs[, answer, claim]. ARGV: session JSON, its TTL, prefs JSON ("":
 # unchanged), check ("1": only if session and prefs still hold ARGV[5] and ARGV[6], ""
 # for absent) [, answer, its TTL, the claim's TTL]. Returns {1} saved, {0, first answer}
 # when another delivery of the same request claimed it first, {-1} when the state changed
-# since it was loaded (the turn is computed again on the fresh state). All keys share the
-# person's hash tag: one slot, also on a cluster. Commands of Redis 2.6, nothing newer.
+# since it was loaded, or preferences of an earlier version were converted (the turn is
+# computed again on the fresh state). All keys share the person's hash tag: one slot, also
+# on a cluster. Commands of Redis 2.6, nothing newer.
 SAVE_SCRIPT = """
 if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
   return {0, redis.call('GET', KEYS[3])}
 end
-if ARGV[4] == '1' and ((redis.call('GET', KEYS[1]) or '') ~= ARGV[5]
-                       or (redis.call('GET', KEYS[2]) or '') ~= ARGV[6]) then
+""" + _read_prefs("KEYS[2]") + """
+if ARGV[4] == '1' and (converted or (redis.call('GET', KEYS[1]) or '') ~= ARGV[5]
+                       or (prefs or '') ~= ARGV[6]) then
   return {-1}
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
@@ -85,14 +96,9 @@ return {1}
 """
 
 
-# KEYS: prefs. Marks the person opted out, keeping their language (and a hash written by
-# earlier versions, which LOAD_SCRIPT converts).
-OPT_OUT_SCRIPT = """
-local prefs = redis.pcall('GET', KEYS[1])
-if type(prefs) == 'table' and prefs.err then
-  redis.call('HSET', KEYS[1], 'opted_out', '1')
-  return 1
-end
+# KEYS: prefs. Marks the person opted out, keeping their language (converting a hash
+# written by earlier versions).
+OPT_OUT_SCRIPT = _read_prefs("KEYS[1]") + """
 local data = {lang = false}
 if prefs then data = cjson.decode(prefs) end
 data.opted_out = true
@@ -109,12 +115,16 @@ class Loaded:
     answer: str | None  # the answer already given to this request (a Twilio retry)
     handled: bool  # this request id was handled before (its answer may have expired)
     raw: tuple[bytes, bytes]  # the stored session and preferences (b"": absent), as read
+    keys: list[str]  # session, prefs[, answer, claim]: the save writes the same keys
 
 
 class Saved(enum.Enum):
     SAVED = 1  # this delivery claimed the request and its state is written
     DUPLICATE = 0  # another delivery of the same request came first
     CONFLICT = -1  # the person's state changed since it was loaded: nothing written
+
+
+_SAVED = {outcome.value: outcome for outcome in Saved}  # the script's answer, without Enum()
 
 
 # E.164 as identity.py writes it, a named client, a withheld call's state key
@@ -141,12 +151,20 @@ class Store:
         self.count_every = count_every
         self._counts: collections.Counter = collections.Counter()
         self._counted_at = time.monotonic()
-        self._load_script: Any = None
         self._save_script: Any = None
+        self._pids: dict[str, str] = {}
         self._counts_lock = threading.Lock()  # gthread workers share this store
 
     def pid(self, phone: str) -> str:
-        return pseudonym(self.secret, phone)
+        # A person sends several requests in a row: their pseudonym is computed once. Held
+        # in this process's memory only, as the request itself is; bounded.
+        found = self._pids.get(phone)
+        if found is None:
+            found = pseudonym(self.secret, phone)
+            if len(self._pids) >= 4096:
+                self._pids.clear()
+            self._pids[phone] = found
+        return found
 
     # keys -----------------------------------------------------------------
     @staticmethod
@@ -157,15 +175,11 @@ class Store:
     def prefs_key(pid: str) -> str:
         return f"{PREFIX}:{{{pid}}}:prefs"
 
-    @staticmethod
-    def answer_key(pid: str, request_id: str) -> str:
-        digest = hashlib.sha256(request_id.encode()).hexdigest()[:24]
-        return f"{PREFIX}:{{{pid}}}:answer:{digest}"
+    def answer_key(self, pid: str, request_id: str) -> str:
+        return self._keys(pid, "", request_id)[2]
 
-    @staticmethod
-    def claim_key(pid: str, request_id: str) -> str:
-        digest = hashlib.sha256(request_id.encode()).hexdigest()[:24]
-        return f"{PREFIX}:{{{pid}}}:claim:{digest}"
+    def claim_key(self, pid: str, request_id: str) -> str:
+        return self._keys(pid, "", request_id)[3]
 
     @staticmethod
     def outbound_key(pid: str) -> str:
@@ -179,24 +193,26 @@ class Store:
     def _keys(self, pid: str, channel: str, request_id: str | None) -> list[str]:
         keys = [self.session_key(pid, channel), self.prefs_key(pid)]
         if request_id:
-            keys += [self.answer_key(pid, request_id), self.claim_key(pid, request_id)]
+            digest = hashlib.sha256(request_id.encode()).hexdigest()[:24]
+            keys += [f"{PREFIX}:{{{pid}}}:answer:{digest}", f"{PREFIX}:{{{pid}}}:claim:{digest}"]
         return keys
 
     def load_turn(self, pid: str, channel: str, request_id: str | None) -> Loaded:
         """The person's session (with preferences), the answer already given to this
-        request if Twilio is retrying it, and whether it was handled before: one script
-        call (the keys share one slot)."""
-        if self._load_script is None:  # made on first use: the client may be lazy
-            self._load_script = self.redis.register_script(LOAD_SCRIPT)
-        raw_session, raw_prefs, answer, handled = self._load_script(
-            keys=self._keys(pid, channel, request_id))
+        request if Twilio is retrying it, and whether it was handled before: one MGET (the
+        keys share one slot). Preferences an earlier version wrote as a hash read as absent
+        here; the save converts them and asks for the turn again (see SAVE_SCRIPT)."""
+        keys = self._keys(pid, channel, request_id)
+        raw_session, raw_prefs, *claimed = self.redis.mget(keys)
+        answer, claim = claimed or (None, None)
         prefs = _json(raw_prefs) or {}
         lang = prefs.get("lang")
         session = Session.from_dict(_json(raw_session),
                                     lang=lang if isinstance(lang, str) and lang else None,
                                     opted_out=prefs.get("opted_out") is True)
         raw = (raw_session or b"", raw_prefs or b"")
-        return Loaded(session, _s(answer) if answer is not None else None, bool(handled), raw)
+        return Loaded(session, _s(answer) if answer is not None else None, claim is not None,
+                      raw, keys)
 
     def save_turn(self, pid: str, channel: str, loaded: Loaded | None, session: Session,
                   request_id: str | None, answer: str | None,
@@ -205,23 +221,26 @@ class Store:
         check when it is None) and no other delivery of this request came first; claims
         the request id with its answer. Returns what happened and, for a duplicate, the
         first delivery's answer."""
-        keys = [self.session_key(pid, channel), self.prefs_key(pid)]
         args: list[Any] = [
             _dumps(session.to_dict()), self.session_ttl,
             _dumps({"lang": session.lang, "opted_out": session.opted_out}) if prefs_changed else "",
             "1" if loaded is not None else "0", *(loaded.raw if loaded is not None else ("", ""))]
+        keys = loaded.keys if loaded is not None else self._keys(pid, channel, request_id)
         if request_id and answer is not None:
-            keys = self._keys(pid, channel, request_id)
             args += [answer, ANSWER_TTL, CLAIM_TTL]
+        else:
+            keys = keys[:2]
         if self._save_script is None:  # made on first use: the client may be lazy
             self._save_script = self.redis.register_script(SAVE_SCRIPT)
         result = self._save_script(keys=keys, args=args)
-        outcome = Saved(int(result[0]))
+        outcome = _SAVED[int(result[0])]
         first = result[1] if len(result) > 1 else None
         return outcome, _s(first) if first is not None else None
 
     def load(self, pid: str, channel: str, request_id: str | None) -> tuple[Session, str | None]:
-        """The person's session and the answer already given to this request, if any."""
+        """The person's session and the answer already given to this request, if any
+        (preferences an earlier version wrote as a hash converted first)."""
+        self.redis.register_script(CONVERT_PREFS_SCRIPT)(keys=[self.prefs_key(pid)])
         loaded = self.load_turn(pid, channel, request_id)
         return loaded.session, loaded.answer
 

@@ -120,3 +120,16 @@ def test_french_sms_are_folded_to_gsm7_but_keep_their_meaning(french_texter):
     answer = french_texter.says("VITALE")
     assert "être" not in answer and count(answer).encoding == "GSM-7"
     assert "mise à jour" in answer.lower()  # à is GSM-7 and stays
+
+
+def test_preferences_of_an_earlier_version_hold_through_the_webhook(app, texter, redis_client):
+    """Preferences an earlier version stored as a hash: the opt-out holds from the first
+    text after the upgrade, and the language stays chosen."""
+    store = app.extensions["hotline"].store
+    redis_client.hset(store.prefs_key(store.pid(texter.number)),
+                      mapping={"opted_out": "1", "lang": "ti"})
+    assert texter.send("AME") == []
+    assert texter.send("aide") == []
+    assert "START" not in "".join(texter.send("STOP"))  # still out: nothing to confirm
+    texter.send("START")
+    assert store.load(store.pid(texter.number), "sms", None)[0].lang == "ti"

@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from hotline.dialogue.model import Session
-from hotline.store import ANSWER_TTL, CLAIM_TTL, SESSION_TTL, Store
+from hotline.store import ANSWER_TTL, CLAIM_TTL, SESSION_TTL, Saved, Store
 
 DAY = dt.date(2026, 11, 27)
 
@@ -40,9 +40,9 @@ def test_a_turn_is_one_command_in_and_one_out(store, redis_client):
     store.save(pid, "sms", Session(lang="ar"), None, None)
 
     loaded = []
-    # the script's reads: session, prefs, answer, and whether the request id was claimed
+    # one read: session, prefs, answer, and whether the request id was claimed
     assert commands_sent(redis_client, lambda: loaded.append(
-        store.load_turn(pid, "sms", "sms:SM2"))) == ["evalsha", "exists", "get", "get", "get"]
+        store.load_turn(pid, "sms", "sms:SM2"))) == ["mget"]
     # the claim and the state checked, then session, prefs, answer and claim written
     assert commands_sent(redis_client, lambda: store.save_turn(
         pid, "sms", loaded[0], session, "sms:SM2", "<Response/>", prefs_changed=True)) \
@@ -64,7 +64,9 @@ def test_preferences_are_written_only_when_they_change(store, redis_client):
     sent = commands_sent(redis_client, lambda: store.save(
         pid, "sms", Session(lang="uk", opted_out=True, node="main"), None, None,
         prefs_changed=False))
-    assert sent == ["evalsha", "set"]  # no request id: no claim
+    # no request id: no claim; preferences read (an earlier version's hash is converted)
+    # but not written
+    assert sent == ["evalsha", "get", "set"]
     session, cached = store.load(pid, "voice", None)  # preferences cross channels
     assert (session.lang, session.opted_out, session.node, cached) == ("uk", True, None, None)
 
@@ -119,6 +121,22 @@ def test_preferences_stored_as_a_hash_by_earlier_versions_are_kept(store, redis_
     assert store.load(pid, "voice", None)[0].lang == "ti"
     redis_client.hset("hl:{other}:prefs", mapping={"opted_out": "0"})
     assert store.load("other", "sms", None)[0].lang is None
+
+
+def test_a_turn_on_preferences_of_an_earlier_version_is_computed_again_on_them(store,
+                                                                              redis_client):
+    """A turn's read (MGET) sees a hash as absent: the save converts it and refuses the
+    turn, which is then computed on the real preferences before anything is sent."""
+    pid = store.pid("+33612345678")
+    redis_client.hset(store.prefs_key(pid), mapping={"opted_out": "1", "lang": "ti"})
+    loaded = store.load_turn(pid, "sms", "sms:SM1")
+    assert (loaded.session.lang, loaded.session.opted_out) == (None, False)
+    outcome, _ = store.save_turn(pid, "sms", loaded, Session(lang="fr"), "sms:SM1",
+                                 "<Response/>", prefs_changed=True)
+    assert outcome is Saved.CONFLICT
+    assert not redis_client.exists(store.claim_key(pid, "sms:SM1"))  # nothing claimed
+    again = store.load_turn(pid, "sms", "sms:SM1")
+    assert (again.session.lang, again.session.opted_out) == ("ti", True)
 
 
 def test_counters_added_from_many_threads_are_written_once_each(redis_client):
