@@ -5,6 +5,7 @@ As in Flask's tutorial (`get_db`), blueprints import this small module, never th
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,10 +37,11 @@ class Hotline:
 
     _worlds: dict[Any, World] = field(default_factory=dict)  # this minute's, by can_text
 
-    def world(self, can_text: bool = True) -> World:
-        """What the engine may know of the world, now; `can_text`: whether a text can
-        reach this person. The same for every request of a minute: made once."""
-        now = self.config.clock()
+    def world(self, can_text: bool = True, now: dt.datetime | None = None) -> World:
+        """What the engine may know of the world, now (the config's clock unless given);
+        `can_text`: whether a text can reach this person. The same for every request of a
+        minute: made once."""
+        now = now or self.config.clock()
         minute = (now.date(), now.hour * 60 + now.minute, can_text)
         found = self._worlds.get(minute)
         if found is None:

@@ -11,10 +11,12 @@ from urllib.parse import urlsplit
 from flask import Response, request
 from redis.exceptions import RedisError
 from twilio.request_validator import RequestValidator, compare
+from werkzeug.datastructures import MultiDict
 
 from ..dialogue.engine import step
 from ..dialogue.events import Event
 from ..dialogue.model import Channel, Input, Reply, Session
+from ..config import Config
 from ..identity import Identity
 from ..services import Hotline, hotline
 from ..store import Saved
@@ -22,34 +24,37 @@ from ..store import Saved
 log = logging.getLogger("hotline.channels")
 
 
-def base_url() -> str:
+def base_url(config: Config | None = None) -> str:
     """Scheme and host Twilio used: HOTLINE_PUBLIC_URL, else the request's. The
     X-Forwarded-Proto / X-Forwarded-Host of a TLS-ending proxy count only with
     HOTLINE_TRUSTED_PROXIES set (werkzeug's ProxyFix, in the app factory, applies them)."""
-    base = hotline().config.public_url
+    base = (config or hotline().config).public_url
     if base:
         return base
     return f"{request.scheme}://{request.host}"
 
 
-def public_url() -> str:
+def public_url(config: Config | None = None) -> str:
     """The URL Twilio requested and signed."""
     # The request line as it came (gunicorn's RAW_URI, werkzeug's REQUEST_URI): the exact
     # path and query Twilio signed, and cheaper than rebuilding them from request.url.
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    environ = request.environ
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
     if raw.startswith("/"):
-        return base_url() + raw
+        return base_url(config) + raw
     # request.url re-quotes the path as the client sent it (%00 stays %00)
     url = urlsplit(request.url)
-    return base_url() + url.path + (f"?{url.query}" if url.query else "")
+    return base_url(config) + url.path + (f"?{url.query}" if url.query else "")
 
 
 def check_signature() -> Response | None:
     """Blueprint guard: a POST without a valid X-Twilio-Signature gets 403 (a chunked body
     411), nothing else."""
-    if request.method != "POST":
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    if req.method != "POST":
         return None
-    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+    environ = req.environ  # the headers as the WSGI server gave them: the cheapest read
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         # Twilio sends a Content-Length. A chunked body may never end (a plain body
         # announced as chunked leaves the reader waiting for a chunk size): refused before
         # reading it, and the connection closed rather than drained.
@@ -57,15 +62,15 @@ def check_signature() -> Response | None:
     config = hotline().config
     if config.skip_signature:
         return None
-    signature = request.headers.get("X-Twilio-Signature", "")
+    signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
     if not config.auth_token or not signature:
         return Response("", status=403)
     try:
-        params = request.form
+        params = req.form
     except Exception:  # an unreadable body is not a Twilio request
         return Response("", status=403)
-    if not _valid(_validator(config.auth_token), public_url(), params, signature):
-        log.warning("rejected a request with a wrong signature on %s", request.path)
+    if not _valid(_validator(config.auth_token), public_url(config), params, signature):
+        log.warning("rejected a request with a wrong signature on %s", req.path)
         return Response("", status=403)
     return None
 
@@ -81,6 +86,12 @@ def _valid(validator: RequestValidator, url: str, params, signature: str) -> boo
     if compare(validator.compute_signature(url, params), signature):
         return True
     return validator.validate(url, params, signature)
+
+
+def value(values: MultiDict, name: str) -> str:
+    """A form or query field, "" when absent (MultiDict.get makes and catches an exception
+    for a missing field, a cost on every webhook)."""
+    return values[name] if name in values else ""
 
 
 def twiml(body: str) -> Response:
@@ -114,9 +125,10 @@ def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | N
     runs, without state, and the answer is still valid. A withheld caller's state lives
     for their call only and keeps no preference."""
     hl = hotline()
+    now = hl.config.clock()  # read once: the world and the counters of this turn
     # the world as this person sees it: a text can reach a known mobile number only (the
     # engine also checks the account and the person's opt-out)
-    world = hl.world(can_text=who.known and who.mobile)
+    world = hl.world(can_text=who.known and who.mobile, now=now)
     if who.state_key is None:  # nobody, and no call to hold on to: nothing to remember
         session = (stateless or fallback)(Session())
         return render(*step(hl.script, session, event, world))
@@ -162,7 +174,6 @@ def take_turn(channel: Channel, who: Identity, event: Input, request_id: str | N
         return body
 
     # Side effects: this delivery claimed the request, no other will run them.
-    now = hl.config.clock()
     counters = usage_counters(channel, event, events)
     if event.kind in ("start", "text"):  # a call came in, or a text: by hour of the day
         counters.append(f"{'call' if channel == 'voice' else 'sms'}.hour.{now.hour:02d}")

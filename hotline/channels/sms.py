@@ -10,7 +10,7 @@ from ..dialogue.model import Input, Reply, Say, Session
 from ..identity import identify
 from ..services import hotline
 from ..text import clean
-from .common import check_signature, take_turn, twiml
+from .common import check_signature, take_turn, twiml, value
 from .status import count_sms_status
 
 bp = Blueprint("sms", __name__)
@@ -27,17 +27,31 @@ def sms_texts(lang: str, says: list[Say] | tuple[Say, ...], kind: str | None = N
                          for say in says], kind)
 
 
+def _stateless(session: Session) -> Session:
+    # Redis is down: nothing is remembered, so treat every text as if the language menu
+    # had just been shown: a digit picks a language, a command is answered.
+    session.node = hotline().script.language_node
+    return session
+
+
+def _replayed(session: Session) -> str:
+    # A message handled more than ANSWER_TTL ago, sent again: a replay, not Twilio
+    # retrying. Silence: an answer would cost the person a text.
+    return str(MessagingResponse())
+
+
 @bp.post("/sms")
 def incoming() -> Response:
-    who = identify(request.form.get("From"))
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
-    event = Input("sms", "text", clean(request.form.get("Body")))
+    form = request.form
+    who = identify(value(form, "From"))
+    sid = value(form, "MessageSid") or value(form, "SmsSid")
+    event = Input("sms", "text", clean(value(form, "Body")))
+    cache = hotline().rendered_sms
 
     def render(session: Session, reply: Reply, events: list[Event]) -> str:
         # An SMS answer depends only on its messages and language, not on the person:
         # the same TwiML serves everyone who gets it.
         key = (session.lang, tuple(reply.says), reply.silent)
-        cache = hotline().rendered_sms
         body = cache.get(key)
         if body is None:
             response = MessagingResponse()
@@ -50,19 +64,8 @@ def incoming() -> Response:
             cache[key] = body
         return body
 
-    def stateless(session: Session) -> Session:
-        # Redis is down: nothing is remembered, so treat every text as if the language
-        # menu had just been shown: a digit picks a language, a command is answered.
-        session.node = hotline().script.language_node
-        return session
-
-    def replayed(session: Session) -> str:
-        # A message handled more than ANSWER_TTL ago, sent again: a replay, not Twilio
-        # retrying. Silence: an answer would cost the person a text.
-        return str(MessagingResponse())
-
     return twiml(take_turn("sms", who, event, sid and f"sms:{sid}", render,
-                           stateless=stateless, replayed=replayed))
+                           stateless=_stateless, replayed=_replayed))
 
 
 @bp.post("/sms/status")

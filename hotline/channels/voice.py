@@ -24,7 +24,7 @@ from ..identity import Identity, identify
 from ..services import Hotline, hotline
 from ..speech import Part, french_spans, plain
 from ..text import clean
-from .common import base_url, check_signature, take_turn, twiml
+from .common import base_url, check_signature, take_turn, twiml, value
 from .sms import sms_texts
 from .status import count_call_status
 
@@ -50,7 +50,7 @@ def render_voice(session: Session, reply: Reply, events: list[Event]) -> str:
     one_digit = _one_digit(hl, session, reply)
     dial = next((e.number for e in events if isinstance(e, DialRequested)), None)
     # a <Dial> shows the hotline's own number (the call's To) to the person called
-    caller_id = request.form.get("To", "").strip() if dial else ""
+    caller_id = value(request.form, "To").strip() if dial else ""
     key = (base, session.lang, tuple(reply.says), reply.expect, dial, one_digit, caller_id)
     pieces = hl.rendered_voice.get(key)
     if pieces is None:
@@ -216,13 +216,15 @@ def send_copy(hl: Hotline, session: Session, events: list[Event]) -> None:
 
 def caller() -> Identity:
     """The caller of this webhook: the whole From, or this call only when withheld."""
-    return identify(request.form.get("From"), request.form.get("CallSid"))
+    form = request.form
+    return identify(value(form, "From"), value(form, "CallSid"))
 
 
 def _from_url(session: Session) -> Session:
     """A session lost (expired, or Redis down) mid-call is rebuilt from the action URL."""
     hl = hotline()
-    node, lang = request.args.get("n", ""), request.args.get("l", "")
+    args = request.args
+    node, lang = value(args, "n"), value(args, "l")
     if session.node is None and node in hl.script.nodes:
         session.node = node
     if session.lang is None and lang in hl.script.languages:
@@ -231,11 +233,13 @@ def _from_url(session: Session) -> Session:
 
 
 def _call_id(kind: str) -> str | None:
-    sid = request.form.get("CallSid")
+    form = request.form
+    sid = value(form, "CallSid")
     if not sid:
         return None
-    return f"voice:{sid}:{kind}:{request.args.get('s', '')}:{request.args.get('t', '')}:" \
-           f"{request.form.get('Digits', '')}:{request.form.get('SpeechResult', '')}"
+    args = request.args
+    return f"voice:{sid}:{kind}:{value(args, 's')}:{value(args, 't')}:" \
+           f"{value(form, 'Digits')}:{value(form, 'SpeechResult')}"
 
 
 @bp.post("/voice")
@@ -257,12 +261,13 @@ def confidence(raw: str | None) -> float | None:
 @bp.post("/voice/input")
 def gathered() -> Response:
     # `#` ends typed digits (finishOnKey) and Twilio drops it: it is never a key of its own
-    digits = "".join(c for c in (request.form.get("Digits") or "") if c in KEYS)[:20]
-    speech = clean(request.form.get("SpeechResult"))[:200]
+    form = request.form
+    digits = "".join(c for c in value(form, "Digits") if c in KEYS)[:20]
+    speech = clean(value(form, "SpeechResult"))[:200]
     if digits:
         event = Input("voice", "keys", digits)
     elif speech:
-        event = Input("voice", "speech", speech, confidence(request.form.get("Confidence")))
+        event = Input("voice", "speech", speech, confidence(value(form, "Confidence")))
     else:
         event = Input("voice", "timeout")
     return twiml(take_turn("voice", caller(), event, _call_id("input"),
