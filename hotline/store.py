@@ -125,6 +125,7 @@ class Saved(enum.Enum):
 
 
 _SAVED = {outcome.value: outcome for outcome in Saved}  # the script's answer, without Enum()
+_SAVE_SHA = hashlib.sha1(SAVE_SCRIPT.encode()).hexdigest()
 
 
 # E.164 as identity.py writes it, a named client, a withheld call's state key
@@ -151,7 +152,6 @@ class Store:
         self.count_every = count_every
         self._counts: collections.Counter = collections.Counter()
         self._counted_at = time.monotonic()
-        self._save_script: Any = None
         self._pids: dict[str, str] = {}
         self._counts_lock = threading.Lock()  # gthread workers share this store
 
@@ -203,7 +203,7 @@ class Store:
         keys share one slot). Preferences an earlier version wrote as a hash read as absent
         here; the save converts them and asks for the turn again (see SAVE_SCRIPT)."""
         keys = self._keys(pid, channel, request_id)
-        raw_session, raw_prefs, *claimed = self.redis.mget(keys)
+        raw_session, raw_prefs, *claimed = real_client(self.redis).mget(keys)
         answer, claim = claimed or (None, None)
         prefs = _json(raw_prefs) or {}
         lang = prefs.get("lang")
@@ -230,9 +230,12 @@ class Store:
             args += [answer, ANSWER_TTL, CLAIM_TTL]
         else:
             keys = keys[:2]
-        if self._save_script is None:  # made on first use: the client may be lazy
-            self._save_script = self.redis.register_script(SAVE_SCRIPT)
-        result = self._save_script(keys=keys, args=args)
+        client = real_client(self.redis)
+        try:  # EVALSHA itself: redis-py's Script wrapper costs more than the call
+            result = client.evalsha(_SAVE_SHA, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:  # a new or flushed server: load it once
+            client.script_load(SAVE_SCRIPT)
+            result = client.evalsha(_SAVE_SHA, len(keys), *keys, *args)
         outcome = _SAVED[int(result[0])]
         first = result[1] if len(result) > 1 else None
         return outcome, _s(first) if first is not None else None
@@ -352,15 +355,16 @@ def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# made once: json.dumps and json.loads with options build a new encoder on every call
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_decode = json.JSONDecoder().decode
 
 
 def _json(raw: Any) -> dict[str, Any] | None:
     if raw is None:
         return None
-    try:
-        data = json.loads(raw)
+    try:  # a UnicodeDecodeError is a ValueError too
+        data = _decode(raw.decode() if isinstance(raw, bytes) else raw)
     except (ValueError, TypeError):
         return None  # a damaged session is dropped rather than breaking the call
     return data if isinstance(data, dict) else None

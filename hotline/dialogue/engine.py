@@ -12,7 +12,8 @@ import dataclasses
 
 from ..content import rules
 from ..content.code_messages import M
-from ..content.schema import BranchNode, NodeBase, NumberNode, OutcomeNode, PostcodeNode, condition_as_data
+from ..content.schema import (BranchNode, NodeBase, NumberNode, OutcomeNode, PostcodeNode,
+                              QuestionNode, condition_as_data)
 from ..content.script import Script
 from . import nodes, words
 from .events import ConversationStarted, Event, InputNotUnderstood, NodeEntered, OutcomeReached
@@ -26,8 +27,7 @@ RESUMABLE = ("question", "number", "outcome", "postcode", "caisse")
 
 def step(script: Script, session: Session, input: Input,
          world: World) -> tuple[Session, Reply, list[Event]]:
-    s = dataclasses.replace(session, stack=list(session.stack), facts=dict(session.facts),
-                            pending=dict(session.pending))
+    s = session.copy()
     policy = POLICIES[input.channel]
     turn = Turn(script, s, input, world, policy)
     # a call starts with a trigger; a text starts a conversation when none is going
@@ -49,7 +49,8 @@ def expect_at(node: NodeBase, s: Session) -> Expect:
         return Expect("number")
     if isinstance(node, PostcodeNode) and "confirm_postcode" not in s.pending:
         return Expect("postcode")
-    return Expect("key", yes_no=bool(getattr(node, "yes_no", False)))
+    # isinstance, not getattr: a pydantic model raises (and catches) for a missing field
+    return Expect("key", yes_no=isinstance(node, QuestionNode) and node.yes_no)
 
 
 def on_call_input(t: Turn) -> Reply:

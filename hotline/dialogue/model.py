@@ -39,6 +39,11 @@ class Session:
             "pending": self.pending,
         }
 
+    def copy(self) -> Session:
+        """A session the engine may change without changing this one."""
+        return Session(self.lang, self.opted_out, self.node, list(self.stack),
+                       dict(self.facts), self.misses, self.step, dict(self.pending))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, lang: str | None = None,
                   opted_out: bool = False) -> Session:
@@ -79,6 +84,8 @@ class Say:
 
     @classmethod
     def of(cls, id: str, lang: str | None = None, **params: Any) -> Say:
+        if not params:  # most messages have no placeholder
+            return cls(id, (), lang)
         return cls(id, tuple(sorted((k, str(v)) for k, v in params.items())), lang)
 
     @property
