@@ -12,7 +12,6 @@ import datetime as dt
 import enum
 import hashlib
 import hmac
-import json
 import logging
 import re
 import threading
@@ -21,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import redis
 from redis.cluster import RedisCluster
 
@@ -150,7 +150,7 @@ class Store:
         self.secret = secret
         self.session_ttl = session_ttl
         self.count_every = count_every
-        self._counts: collections.Counter = collections.Counter()
+        self._counts: dict[dt.date, collections.Counter] = {}  # by day, by name
         self._counted_at = time.monotonic()
         self._pids: dict[str, str] = {}
         self._counts_lock = threading.Lock()  # gthread workers share this store
@@ -263,41 +263,39 @@ class Store:
         one key that is not in the person's slot, so they are added up in this process and
         written at most every `count_every` seconds, in one pipeline: a crash loses at most
         that much of the counts, never a conversation."""
-        day = today or dt.date.today()
-        with self._counts_lock:
-            for name in counters:
-                self._counts[(day, name)] += 1
-            due = bool(self._counts) and time.monotonic() - self._counted_at >= self.count_every
-        if due:
-            self.flush_counts()
+        self.add(counters, today)
 
-    def add(self, amounts: dict[str, int], today: dt.date | None = None) -> None:
-        """Like `count`, by amounts (the seconds of a call)."""
+    def add(self, amounts: Iterable[str] | dict[str, int], today: dt.date | None = None) -> None:
+        """Like `count`, by amounts (the seconds of a call) when given a dict."""
         day = today or dt.date.today()
         with self._counts_lock:
-            for name, n in amounts.items():
-                self._counts[(day, name)] += n
-            due = bool(self._counts) and time.monotonic() - self._counted_at >= self.count_every
+            counts = self._counts.get(day)
+            if counts is None:
+                counts = self._counts[day] = collections.Counter()
+            counts.update(amounts)  # in C, for names or amounts alike
+            due = time.monotonic() - self._counted_at >= self.count_every
         if due:
             self.flush_counts()
 
     def flush_counts(self) -> None:
         """Write the counters added up so far (kept for the next try if Redis fails)."""
         with self._counts_lock:  # one thread takes the batch; others add to a new one
-            counts, self._counts = self._counts, collections.Counter()
+            batch, self._counts = self._counts, {}
             self._counted_at = time.monotonic()
-        if not counts:
+        batch = {day: counts for day, counts in batch.items() if counts}
+        if not batch:
             return
         pipe = self.redis.pipeline(transaction=False)
-        for (day, name), n in counts.items():
-            pipe.hincrby(self.stats_key(day), name, n)
-        for day in {day for day, _ in counts}:
+        for day, counts in batch.items():
+            for name, n in counts.items():
+                pipe.hincrby(self.stats_key(day), name, n)
             pipe.expire(self.stats_key(day), STATS_TTL)
         try:
             pipe.execute()
         except redis.RedisError:
             with self._counts_lock:
-                self._counts.update(counts)
+                for day, counts in batch.items():
+                    self._counts.setdefault(day, collections.Counter()).update(counts)
             raise
 
     def stats(self, day: dt.date) -> dict[str, int]:
@@ -355,16 +353,17 @@ def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-# made once: json.dumps and json.loads with options build a new encoder on every call
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_decode = json.JSONDecoder().decode
+def _dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON (orjson: a tenth of the json module's time, which showed in every
+    turn's profile)."""
+    return orjson.dumps(value)
 
 
 def _json(raw: Any) -> dict[str, Any] | None:
     if raw is None:
         return None
-    try:  # a UnicodeDecodeError is a ValueError too
-        data = _decode(raw.decode() if isinstance(raw, bytes) else raw)
+    try:  # orjson.JSONDecodeError is a ValueError (invalid UTF-8 too)
+        data = orjson.loads(raw)
     except (ValueError, TypeError):
         return None  # a damaged session is dropped rather than breaking the call
     return data if isinstance(data, dict) else None
