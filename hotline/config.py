@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,20 @@ from zoneinfo import ZoneInfo
 
 log = logging.getLogger("hotline")
 PARIS = ZoneInfo("Europe/Paris")
+
+_now: tuple[int, dt.datetime] = (0, dt.datetime.now(PARIS))
+
+
+def paris_now() -> dt.datetime:
+    """Paris time to the second (what the hotline reads: dates, hours, opening minutes),
+    made once a second: a time-zone-aware now() is a noticeable part of a webhook."""
+    global _now
+    second = int(time.time())
+    if second != _now[0]:
+        _now = (second, dt.datetime.fromtimestamp(second, PARIS))
+    return _now[1]
+
+
 DEV_SECRET = "hotline-local-development-only"
 
 
@@ -41,7 +56,7 @@ class Config:
     messaging_service_sid: str | None  # TWILIO_MESSAGING_SERVICE_SID: takes precedence
     stats_every: float  # seconds between writes of the daily counters, per process
     trusted_proxies: int  # proxies in front whose X-Forwarded-* headers are believed
-    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(PARIS))
+    clock: Callable[[], dt.datetime] = field(default=paris_now)
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -67,7 +82,7 @@ class Config:
             or None,
             stats_every=float(values.get("HOTLINE_STATS_EVERY") or 1.0),
             trusted_proxies=int(values.get("HOTLINE_TRUSTED_PROXIES") or 0),
-            clock=clock if callable(clock) else (lambda: dt.datetime.now(PARIS)),
+            clock=clock if callable(clock) else paris_now,
         )
 
     def check_public_url(self, under_gunicorn: bool) -> None:

@@ -46,7 +46,7 @@ def render_voice(session: Session, reply: Reply, events: list[Event]) -> str:
     """The TwiML of a voice turn. Built once with the SDK per (language, prompts, what is
     gathered) and kept, with the action URL left as a marker put in per request."""
     hl = hotline()
-    base = base_url()
+    base = base_url(hl.config)
     one_digit = _one_digit(hl, session, reply)
     dial = next((e.number for e in events if isinstance(e, DialRequested)), None)
     # a <Dial> shows the hotline's own number (the call's To) to the person called

@@ -47,16 +47,17 @@ class Session:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, lang: str | None = None,
                   opted_out: bool = False) -> Session:
-        data = data or {}
+        if not data:
+            return cls(lang, opted_out)
         return cls(
             lang=lang,
             opted_out=opted_out,
             node=data.get("node"),
-            stack=list(data.get("stack") or []),
-            facts=dict(data.get("facts") or {}),
+            stack=list(data.get("stack") or ()),
+            facts=dict(data.get("facts") or ()),
             misses=int(data.get("misses") or 0),
             step=int(data.get("step") or 0),
-            pending=dict(data.get("pending") or {}),
+            pending=dict(data.get("pending") or ()),
         )
 
 
