@@ -12,8 +12,15 @@ import dataclasses
 
 from ..content import rules
 from ..content.code_messages import M
-from ..content.schema import (BranchNode, NodeBase, NumberNode, OutcomeNode, PostcodeNode,
-                              QuestionNode, condition_as_data)
+from ..content.schema import (
+    BranchNode,
+    NodeBase,
+    NumberNode,
+    OutcomeNode,
+    PostcodeNode,
+    QuestionNode,
+    condition_as_data,
+)
 from ..content.script import Script
 from . import nodes, words
 from .events import ConversationStarted, Event, InputNotUnderstood, NodeEntered, OutcomeReached
@@ -23,6 +30,7 @@ from .policy import POLICIES, ChannelPolicy
 MAX_STACK = 30
 MAX_HOPS = 20  # automatic branch steps in a row: a guard against a loop in the data
 RESUMABLE = ("question", "number", "outcome", "postcode", "caisse")
+ANY_KEY = Expect()  # what a reply waits for when it does not say
 
 
 def step(script: Script, session: Session, input: Input,
@@ -36,7 +44,7 @@ def step(script: Script, session: Session, input: Input,
         turn.emit(ConversationStarted(input.channel, lang))
     s.step += 1
     reply = words.on_text(turn) if policy.takes_words else on_call_input(turn)
-    if reply.expect is not None and not reply.silent and reply.expect == Expect():
+    if reply.expect is not None and not reply.silent and reply.expect == ANY_KEY:
         # a reply that did not say what it waits for waits for what its node asks
         node = script.node(s.node)
         if node is not None:
@@ -213,7 +221,8 @@ class Turn:
 
     def footer(self, node: NodeBase, outcome: bool = False) -> Say:
         """Which keys do what after an answer; `1 = SMS` only to whom a text can reach."""
-        custom = getattr(node, "footer", None)
+        # a pydantic model raises (and catches) for a field it does not have: asked first
+        custom = node.footer if "footer" in type(node).model_fields else None  # type: ignore[attr-defined]
         if custom:
             return Say.of(custom)
         if self.can_text():
