@@ -33,6 +33,8 @@ def clean(text: str | None) -> str:
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form used to match command words ("Arrêt" -> "ARRET")."""
+    if text.isascii():  # most texts ("1", "AME"): nothing to decompose
+        return text.upper().strip()
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return bare.upper().strip()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
+from functools import lru_cache
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape as xml_escape
 
@@ -59,7 +60,7 @@ def render_voice(session: Session, reply: Reply, events: list[Event]) -> str:
         if len(hl.rendered_voice) > 20_000:  # bounded: values with free text (postcodes) vary
             hl.rendered_voice.clear()
         hl.rendered_voice[key] = pieces
-    query = urlencode({"s": session.step, "n": session.node or "", "l": session.lang or ""})
+    query = _action_query(session.step, session.node or "", session.lang or "")
     if len(pieces) == 1:
         if dial:
             dialed = xml_escape(f"{base}/voice/dialed?{query}", {'"': "&quot;"})
@@ -67,6 +68,13 @@ def render_voice(session: Session, reply: Reply, events: list[Event]) -> str:
         return pieces[0]
     action = xml_escape(f"{base}/voice/input?{query}", {'"': "&quot;"})
     return action.join(pieces)
+
+
+@lru_cache(maxsize=4096)
+def _action_query(step: int, node: str, lang: str) -> str:
+    """The query of a turn's action URL: few values (a step count, a node, a language),
+    so each is encoded once."""
+    return urlencode({"s": step, "n": node, "l": lang})
 
 
 def _one_digit(hl: Hotline, session: Session, reply: Reply) -> bool:
