@@ -175,11 +175,17 @@ class Store:
     def prefs_key(pid: str) -> str:
         return f"{PREFIX}:{{{pid}}}:prefs"
 
+    @staticmethod
+    def request_keys(pid: str, request_id: str) -> tuple[str, str]:
+        """The keys of a request's retry answer and of its claim (one digest for both)."""
+        digest = hashlib.sha256(request_id.encode()).hexdigest()[:24]
+        return f"{PREFIX}:{{{pid}}}:answer:{digest}", f"{PREFIX}:{{{pid}}}:claim:{digest}"
+
     def answer_key(self, pid: str, request_id: str) -> str:
-        return self._keys(pid, "", request_id)[2]
+        return self.request_keys(pid, request_id)[0]
 
     def claim_key(self, pid: str, request_id: str) -> str:
-        return self._keys(pid, "", request_id)[3]
+        return self.request_keys(pid, request_id)[1]
 
     @staticmethod
     def outbound_key(pid: str) -> str:
@@ -193,8 +199,7 @@ class Store:
     def _keys(self, pid: str, channel: str, request_id: str | None) -> list[str]:
         keys = [self.session_key(pid, channel), self.prefs_key(pid)]
         if request_id:
-            digest = hashlib.sha256(request_id.encode()).hexdigest()[:24]
-            keys += [f"{PREFIX}:{{{pid}}}:answer:{digest}", f"{PREFIX}:{{{pid}}}:claim:{digest}"]
+            keys += self.request_keys(pid, request_id)
         return keys
 
     def load_turn(self, pid: str, channel: str, request_id: str | None) -> Loaded:
