@@ -41,12 +41,6 @@ PREFIX = "hl"
 # smaller than the answer: a retry or a replay within a day changes nothing.
 CLAIM_TTL = 24 * 3600
 
-# A turn is loaded with one MGET (session, prefs[, answer, claim]): no script, the cheapest
-# read. MGET gives nil for a key that is not a string, so preferences written as a hash by
-# earlier versions look absent there; the save script converts them and reports a conflict,
-# so the turn is computed again on them before anything is sent (an opt-out holds).
-
-
 
 def _read_prefs(key: str) -> str:
     """Lua: `prefs` read from `key`; preferences written as a hash by earlier versions are

@@ -42,6 +42,21 @@ def test_step_is_pure_and_does_not_touch_its_input(script):
     assert first[0] == second[0] and ids(first[1]) == ids(second[1]) == ["topics.menu"]
 
 
+def test_a_session_copy_has_every_field_and_shares_no_container():
+    """Session.copy lists the fields by hand (dataclasses.replace is slow on every turn): a
+    field added to Session and forgotten there fails here."""
+    import dataclasses
+
+    values = {"lang": "ar", "opted_out": True, "node": "quiz.q2", "stack": ["main"],
+              "facts": {"q1": "yes"}, "misses": 2, "step": 7, "pending": {"resume": "x"}}
+    assert set(values) == {f.name for f in dataclasses.fields(Session)}
+    original = Session(**values)
+    copy = original.copy()
+    assert copy == original
+    for name in ("stack", "facts", "pending"):
+        assert getattr(copy, name) is not getattr(original, name)
+
+
 def test_every_step_advances_the_step_counter(script):
     session, _ = run(script, Session(lang="fr"), "sms", "AIDE", "MENU", "2")
     assert session.step == 3

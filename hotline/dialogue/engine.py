@@ -8,8 +8,6 @@ a text and a call in `policy`.
 """
 from __future__ import annotations
 
-import dataclasses
-
 from ..content import rules
 from ..content.code_messages import M
 from ..content.schema import (
@@ -169,9 +167,7 @@ class Turn:
 
     def as_sms(self, node: NodeBase) -> list[Say]:
         """The node as a text would present it (the SMS copy of a call's answer)."""
-        copy = Turn(self.script, dataclasses.replace(self.s, facts=dict(self.s.facts),
-                                                     pending=dict(self.s.pending)),
-                    self.input, self.world, POLICIES["sms"])
+        copy = Turn(self.script, self.s.copy(), self.input, self.world, POLICIES["sms"])
         return copy.present(node).says
 
     # -- answering --------------------------------------------------------
